@@ -2,12 +2,14 @@
 import { loadConfigOrExit } from "../handler/config/load.ts";
 import { WorkerError } from "../handler/errors.ts";
 import { startLocalStack } from "./local-stack.ts";
+import { removeLocalStackInfo, writeLocalStackInfo } from "./local-stack-file.ts";
 
 const json = process.argv.includes("--json");
 const config = loadConfigOrExit();
 
 try {
   const stack = await startLocalStack({ redisBin: config.REDIS_SERVER_BIN, restPort: config.LOCAL_REST_PORT });
+  writeLocalStackInfo({ ...stack.env, pid: process.pid });
   const info = { ...stack.env, redis_port: stack.redis.port, redis_pid: stack.redis.pid, rest_port: stack.rest.port };
   if (json) {
     process.stdout.write(`${JSON.stringify(info)}\n`);
@@ -24,6 +26,7 @@ try {
     );
   }
   const shutdown = (signal: NodeJS.Signals) => {
+    removeLocalStackInfo();
     stack.stop().then(
       () => process.exit(signal === "SIGINT" ? 130 : 0),
       () => process.exit(1),
