@@ -1,5 +1,5 @@
 import type { Redis } from "@upstash/redis";
-import { WorkerError, type ErrorInfo } from "../errors.ts";
+import { WorkerError } from "../errors.ts";
 import { setOfState } from "./keys.ts";
 import { queueUnavailable } from "./redis.ts";
 import { QueueScripts } from "./scripts.ts";
@@ -28,7 +28,7 @@ function toStatus(values: Array<string | null>): JobStatus | null {
     const v = values[i];
     if (v === null || v === undefined || v === "") return;
     if (NUMERIC.has(f)) out[f] = Number(v);
-    else if (f === "last_error") out[f] = safeJson(v) as ErrorInfo;
+    else if (f === "last_error") out[f] = safeJson(v);
     else out[f] = v;
   });
   return out as unknown as JobStatus;

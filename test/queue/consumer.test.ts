@@ -1,0 +1,173 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { setTimeout as sleep } from "node:timers/promises";
+import { startLocalStack, type LocalStack } from "../../harness/local-stack.ts";
+import { QueueAdmin } from "../../handler/queue/admin.ts";
+import { QueueConsumer, type JobHandler } from "../../handler/queue/consumer.ts";
+import { WorkerRegistry, listWorkers } from "../../handler/queue/registry.ts";
+import { VoiceQueue } from "../../handler/queue/queue.ts";
+import { createUpstashClient } from "../../handler/queue/redis.ts";
+import { Secret } from "../../handler/config/secret.ts";
+import { WorkerError } from "../../handler/errors.ts";
+import { createLogger } from "../../handler/log/logger.ts";
+import { captureLines } from "../helpers/log-capture.ts";
+import { queueOn, testPolicy, urlJob } from "../helpers/queue.ts";
+
+let stack: LocalStack;
+beforeAll(async () => {
+  stack = await startLocalStack();
+});
+afterAll(async () => {
+  await stack.stop();
+});
+
+const silent = createLogger({ level: "silent" });
+
+function consumerFor(q: VoiceQueue, handler: JobHandler, id = "w", opts: { extendEveryMs?: number; log?: ReturnType<typeof createLogger> } = {}) {
+  const registry = new WorkerRegistry(q, { id, mode: "queue", version: "test" }, 30_000);
+  return { registry, consumer: new QueueConsumer(q, registry, handler, { idleMinMs: 5, idleMaxMs: 20, log: opts.log ?? silent, extendEveryMs: opts.extendEveryMs }) };
+}
+
+describe("queue consumer", () => {
+  it("2 concurrent consumers x 200 jobs: every job completed exactly once, no double claim", async () => {
+    const producer = queueOn(stack);
+    const prefix = producer.prefix.slice(1, -2);
+    const ids = Array.from({ length: 200 }, (_, i) => `job-${i}`);
+    for (const id of ids) await producer.enqueue(urlJob(id), { id });
+    const runs = new Map<string, number>();
+    const handler: JobHandler = async (job) => {
+      runs.set(job.id, (runs.get(job.id) ?? 0) + 1);
+      await sleep(Math.random() * 2);
+      return { echo: job.payload.input.audio };
+    };
+    // Two consumers, each with its own Upstash client, as two worker processes would have.
+    const clients = [0, 1].map(() => new VoiceQueue(createUpstashClient({ url: stack.env.UPSTASH_REDIS_REST_URL, token: new Secret(stack.env.UPSTASH_REDIS_REST_TOKEN), timeoutMs: 5000 }), prefix, testPolicy));
+    const stop = new AbortController();
+    const workers = clients.map((q, i) => consumerFor(q, handler, `w${i}`).consumer);
+    const running = workers.map((c) => c.run(stop.signal));
+    const admin = new QueueAdmin(producer);
+    for (let i = 0; i < 600 && (await admin.stats()).done_total < 200; i++) await sleep(50);
+    stop.abort();
+    await Promise.all(running);
+    expect([...runs.values()].every((n) => n === 1)).toBe(true);
+    expect(runs.size).toBe(200);
+    const s = await admin.stats();
+    expect(s).toMatchObject({ done_total: 200, queued: 0, active: 0, retrying: 0, dead: 0, failed: 0 });
+    for (const id of ["job-0", "job-199"]) expect(await admin.result(id)).toEqual({ echo: `https://example.com/voice-${id}.ogg` });
+  });
+
+  it("a payload that is not JSON or fails the schema goes to the dead letter as invalid_job; the consumer goes on", async () => {
+    const q = queueOn(stack);
+    // Written straight into the queue, as a foreign producer might.
+    await q.enqueue("{not json", { id: "garbage" }).catch(() => undefined);
+    await q.redis.hset(`${q.prefix}job:garbage`, { payload: "{not json" });
+    await q.enqueue({ input: { audio: "https://x/a.ogg", audio_base64: "AAAA" } }, { id: "two-sources" });
+    await q.enqueue({ nope: true }, { id: "no-input" });
+    await q.enqueue(urlJob(1), { id: "good" });
+    const seen: string[] = [];
+    const { consumer } = consumerFor(q, async (job) => void seen.push(job.id));
+    const outcomes = [];
+    for (let i = 0; i < 4; i++) outcomes.push(await consumer.processNext());
+    expect(outcomes.map((o) => [o.id, o.outcome])).toEqual([["garbage", "failed"], ["two-sources", "failed"], ["no-input", "failed"], ["good", "done"]]);
+    expect(seen).toEqual(["good"]);
+    const dead = await new QueueAdmin(q).deadLetter();
+    expect(dead.every((d) => d.last_error?.code === "invalid_job")).toBe(true);
+    expect(dead.find((d) => d.id === "two-sources")?.last_error?.message).toMatch(/exactly one of audio/);
+  });
+
+  it("a handler error is recorded with its code: retryable waits for a retry, permanent fails at once", async () => {
+    const q = queueOn(stack);
+    await q.enqueue(urlJob(1), { id: "net" });
+    await q.enqueue(urlJob(2), { id: "perm" });
+    const { consumer, registry } = consumerFor(q, async (job) => {
+      throw job.id === "net"
+        ? new WorkerError("download_timeout", "timed out", { retryable: true })
+        : new WorkerError("no_audio_stream", "video only", { retryable: false });
+    });
+    expect((await consumer.processNext()).outcome).toBe("retrying");
+    expect((await consumer.processNext()).outcome).toBe("failed");
+    const admin = new QueueAdmin(q);
+    expect((await admin.status("net"))?.last_error).toEqual({ code: "download_timeout", message: "timed out", retryable: true });
+    expect(registry.record.jobs_failed).toBe(2);
+  });
+
+  it("a consumer that loses its lease abandons the job (signal aborted), its late result is not stored", async () => {
+    const q = queueOn(stack, { policy: { leaseMs: 1200 } });
+    await q.enqueue(urlJob(1), { id: "stolen" });
+    let aborted = false;
+    let markStarted = () => {};
+    const started = new Promise<void>((resolve) => (markStarted = resolve));
+    const { consumer } = consumerFor(q, async (_job, ctx) => {
+      markStarted();
+      await new Promise<void>((resolve) => ctx.signal.addEventListener("abort", () => ((aborted = true), resolve())));
+      return { text: "late" };
+    }, "slow-worker", { extendEveryMs: 400 });
+    const run = consumer.processNext();
+    await started;
+    // Another worker takes the job over (as after an expiry) by rewriting the lease token.
+    await q.redis.hset(`${q.prefix}job:stolen`, { lease_token: "someone-else" });
+    const r = await run;
+    expect(aborted).toBe(true);
+    expect(r.outcome).toBe("abandoned");
+    expect(await new QueueAdmin(q).result("stolen")).toBeNull();
+  });
+
+  it("survives an unreachable Upstash: typed error, backoff, no crash, and no job lost", async () => {
+    const q = queueOn(stack);
+    await q.enqueue(urlJob(1), { id: "kept" });
+    const down = new VoiceQueue(createUpstashClient({ url: "http://127.0.0.1:9", token: new Secret("x"), timeoutMs: 300 }), "down", testPolicy);
+    const { consumer } = consumerFor(down, async () => ({}));
+    const err = await consumer.processNext().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkerError);
+    expect((err as WorkerError).code).toBe("queue_unavailable");
+    expect((err as WorkerError).retryable).toBe(true);
+    const lines = captureLines();
+    const { consumer: looping } = consumerFor(down, async () => ({}), "w", { log: createLogger({ destination: lines }) });
+    const stop = new AbortController();
+    const run = looping.run(stop.signal);
+    await sleep(1500);
+    stop.abort();
+    await expect(run).resolves.toBeUndefined();
+    expect(lines.text()).toMatch(/queue unavailable; backing off/);
+    expect((await new QueueAdmin(q).status("kept"))?.state).toBe("queued");
+  });
+
+  it("keeps the worker registry: the record rides along with claims and expires with its TTL", async () => {
+    const q = queueOn(stack);
+    const registry = new WorkerRegistry(q, { id: "gpu-worker-1", mode: "queue", version: "1.2.3", device: "cuda", compute_type: "float16" }, 200, async () => ({ name: "NVIDIA H100 80GB HBM3", memory_used_mb: 1024, memory_total_mb: 81559, utilization_pct: 12 }));
+    await registry.heartbeat(true);
+    const [w] = await listWorkers(q);
+    expect(w).toMatchObject({ id: "gpu-worker-1", device: "cuda", compute_type: "float16", version: "1.2.3", gpu: { name: "NVIDIA H100 80GB HBM3", memory_total_mb: 81559 } });
+    await sleep(250);
+    await q.claim("gpu-worker-1", { workerRecord: registry.piggyback(), workerTtlMs: registry.ttlMs });
+    expect((await listWorkers(q)).length).toBe(1);
+    await sleep(700); // > 3 intervals without a write
+    expect(await listWorkers(q)).toEqual([]);
+  });
+});
+
+describe("billed Upstash commands (counted at the REST server)", () => {
+  it("a successful job costs at most 4 commands; an idle hour at maximum backoff at most 400", async () => {
+    const q = queueOn(stack);
+    await q.enqueue(urlJob(0), { id: "warm" }); // loads the scripts once (EVALSHA + EVAL fallback)
+    const { consumer } = consumerFor(q, async () => ({ ok: true }));
+    await consumer.processNext();
+    await consumer.processNext();
+
+    const counter = stack.rest.counter;
+    counter.reset();
+    const jobs = 20;
+    for (let i = 0; i < jobs; i++) await q.enqueue(urlJob(i), { id: `b${i}` });
+    for (let i = 0; i < jobs; i++) expect((await consumer.processNext()).outcome).toBe("done");
+    const perJob = counter.total / jobs;
+
+    counter.reset();
+    const polls = 10;
+    for (let i = 0; i < polls; i++) expect((await consumer.processNext()).outcome).toBeNull();
+    const perPoll = counter.total / polls;
+    const idleMaxMs = 10_000; // IDLE_POLL_MAX_MS default
+    const perIdleHour = (3_600_000 / idleMaxMs) * perPoll;
+    console.info(`[billing] commands per job: ${perJob}; per idle poll: ${perPoll}; per idle hour at ${idleMaxMs} ms: ${perIdleHour}`);
+    expect(perJob).toBeLessThanOrEqual(4);
+    expect(perIdleHour).toBeLessThanOrEqual(400);
+  });
+});
