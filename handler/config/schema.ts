@@ -4,6 +4,7 @@ import { queueSettings } from "../queue/settings.ts";
 import { audioSettings } from "../audio/settings.ts";
 import { asrSettings } from "../asr/settings.ts";
 import { llmSettings } from "../llm/settings.ts";
+import { runpodSettings } from "../runpod/settings.ts";
 
 /** Every setting, grouped by the stage that owns it (the README table follows this order). */
 export const settingGroups = {
@@ -12,6 +13,7 @@ export const settingGroups = {
   Audio: audioSettings,
   "Speech to text": asrSettings,
   Analysis: llmSettings,
+  RunPod: runpodSettings,
 } as const;
 
 export const settingsShape = {
@@ -20,6 +22,7 @@ export const settingsShape = {
   ...audioSettings,
   ...asrSettings,
   ...llmSettings,
+  ...runpodSettings,
 };
 
 export const configSchema = z.object(settingsShape).superRefine((c, ctx) => {
