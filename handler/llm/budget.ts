@@ -10,7 +10,7 @@ function charCost(code: number): number {
     (code >= 0x2e80 && code <= 0x9fff) || // CJK radicals, kana, CJK ideographs
     (code >= 0xac00 && code <= 0xd7af) || // Hangul syllables
     (code >= 0xf900 && code <= 0xfaff) || // CJK compatibility ideographs
-    code >= 0x20000 // CJK extensions, emoji and other astral characters
+    code >= 0x10000 // astral planes: emoji, CJK extensions, historic scripts
   ) {
     return 1;
   }

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createAnalyzer, analysisJsonSchema, analysisOptionsSchema } from "../../handler/llm/index.ts";
 import { loadPrompt } from "../../handler/llm/prompt.ts";
 import { reply, SAMPLE_ANALYSIS, startFakeGemini, type FakeGemini } from "../peers/gemini-server.ts";
-import { captureLogger, fakeClock, sentPrompt, TEST_KEY, testConfig } from "./helpers.ts";
+import { captureLogger, fakeClock, sentPrompt, sentSystem, TEST_KEY, testConfig } from "./helpers.ts";
 
 const TRANSCRIPT = "Hi, this is Anna from the dental practice. Your appointment on Tuesday moves to Friday at ten. Please call us back to confirm.";
 
@@ -37,9 +37,9 @@ describe("analysis through the real SDK", () => {
     expect(req.headers["x-server-timeout"]).toBeUndefined();
 
     const prompt = loadPrompt();
-    expect(req.body.systemInstruction.parts[0].text).toBe(prompt.system);
+    expect(sentSystem(req.body)).toBe(prompt.system);
     expect(req.body.contents).toHaveLength(1);
-    expect(req.body.contents[0].role).toBe("user");
+    expect(req.body.contents[0]!.role).toBe("user");
     const text = sentPrompt(req.body);
     expect(text).toContain(`<transcript>\n${TRANSCRIPT}\n</transcript>`);
     expect(text).toContain('detected the language "en"');

@@ -2,6 +2,7 @@ import { loadConfig } from "../../handler/config/load.ts";
 import type { Config } from "../../handler/config/schema.ts";
 import { createLogger, type Logger } from "../../handler/log/logger.ts";
 import type { Clock } from "../../handler/llm/retry.ts";
+import type { WireRequestBody } from "../peers/gemini-server.ts";
 
 // Shaped like a real key, so both scrubbing paths (registered value, AIza pattern) apply.
 export const TEST_KEY = "AIzaSyD-fake-test-key-0123456789abcdefghij";
@@ -36,6 +37,11 @@ export function fakeClock(random = 1): Clock & { waits: number[]; t: number } {
 }
 
 /** Text of the single user turn the analyzer sent. */
-export function sentPrompt(body: { contents: Array<{ parts: Array<{ text: string }> }> }): string {
-  return body.contents[0]!.parts.map((p) => p.text).join("");
+export function sentPrompt(body: WireRequestBody): string {
+  return body.contents[0]!.parts.map((p) => p.text ?? "").join("");
+}
+
+/** Text of the system instruction sent. */
+export function sentSystem(body: WireRequestBody): string | undefined {
+  return body.systemInstruction?.parts.map((p) => p.text ?? "").join("");
 }

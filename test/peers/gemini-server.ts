@@ -6,14 +6,23 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import { randomBytes } from "node:crypto";
 import type { AddressInfo } from "node:net";
 
+/** The generateContent request body, as the REST API defines it (the fields this worker uses). */
+export interface WireRequestBody {
+  contents: Array<{ role?: string; parts: Array<{ text?: string }> }>;
+  systemInstruction?: { role?: string; parts: Array<{ text?: string }> };
+  generationConfig?: { responseMimeType?: string; responseJsonSchema?: unknown; maxOutputTokens?: number; [field: string]: unknown };
+  [field: string]: unknown;
+}
+
 export interface RecordedRequest {
   method: string;
   path: string;
   apiVersion?: string;
   model?: string;
   headers: IncomingMessage["headers"];
-  /** The parsed JSON body (undefined when it was not JSON). */
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- tests read arbitrary request fields
+  /** The parsed JSON body; `jsonOk` false (and an empty body) when it was not JSON. */
+  body: WireRequestBody;
+  jsonOk: boolean;
   /** performance.now() when the request arrived. */
   at: number;
 }
@@ -45,7 +54,7 @@ const approxTokens = (value: unknown) => Math.max(1, Math.ceil(JSON.stringify(va
 
 function candidateReply(text: string | undefined, finishReason: string, extra: Record<string, unknown> = {}) {
   return (req: RecordedRequest) => {
-    const promptTokens = approxTokens(req.body?.contents) + approxTokens(req.body?.systemInstruction);
+    const promptTokens = approxTokens(req.body.contents) + approxTokens(req.body.systemInstruction);
     const outputTokens = text === undefined ? 0 : approxTokens(text);
     return {
       candidates: [
@@ -113,7 +122,7 @@ export const reply = {
     status: 200,
     body: (req: RecordedRequest) => ({
       promptFeedback: { blockReason, ...(blockReason === "SAFETY" ? { safetyRatings: ratings("HARM_CATEGORY_HARASSMENT") } : {}) },
-      usageMetadata: { promptTokenCount: approxTokens(req.body?.contents), totalTokenCount: approxTokens(req.body?.contents) },
+      usageMetadata: { promptTokenCount: approxTokens(req.body.contents), totalTokenCount: approxTokens(req.body.contents) },
       modelVersion: req.model,
       responseId: randomBytes(12).toString("base64url"),
     }),
@@ -123,6 +132,8 @@ export const reply = {
     status: 200,
     body: candidateReply(undefined, finishReason, finishReason === "SAFETY" ? { safetyRatings: ratings("HARM_CATEGORY_DANGEROUS_CONTENT") } : {}),
   }),
+  /** A 502 page from a load balancer in front of the API (HTML, not Google's JSON). */
+  badGateway: (): ScriptedReply => ({ status: 502, body: "<html><body><h1>502 Bad Gateway</h1></body></html>" }),
   custom: (status: number, body: unknown): ScriptedReply => ({ status, body }),
 };
 
@@ -144,10 +155,16 @@ export async function startFakeGemini(opts: { apiKey: string }): Promise<FakeGem
   const queue: ScriptedReply[] = [];
   const timers = new Set<NodeJS.Timeout>();
 
+  // A string body goes out as HTML, like a load balancer's error page; anything else as JSON.
   const send = (res: ServerResponse, status: number, body: unknown) => {
     if (res.destroyed || res.writableEnded) return;
-    const text = JSON.stringify(body);
-    res.writeHead(status, { "content-type": "application/json; charset=UTF-8", "content-length": Buffer.byteLength(text), server: "scaffolding on HTTPServer2" });
+    const html = typeof body === "string";
+    const text = html ? body : JSON.stringify(body);
+    res.writeHead(status, {
+      "content-type": html ? "text/html; charset=UTF-8" : "application/json; charset=UTF-8",
+      "content-length": Buffer.byteLength(text),
+      server: "scaffolding on HTTPServer2",
+    });
     res.end(text);
   };
 
@@ -162,7 +179,15 @@ export async function startFakeGemini(opts: { apiKey: string }): Promise<FakeGem
     } catch {
       body = undefined;
     }
-    const rec: RecordedRequest = { method: req.method ?? "", path: url.pathname, headers: req.headers, body, at: performance.now() };
+    const jsonOk = typeof body === "object" && body !== null;
+    const rec: RecordedRequest = {
+      method: req.method ?? "",
+      path: url.pathname,
+      headers: req.headers,
+      body: (jsonOk ? body : { contents: [] }) as WireRequestBody,
+      jsonOk,
+      at: performance.now(),
+    };
     if (match) {
       rec.apiVersion = match[1];
       rec.model = decodeURIComponent(match[2]!);
@@ -175,7 +200,7 @@ export async function startFakeGemini(opts: { apiKey: string }): Promise<FakeGem
       return send(res, 403, googleError(403, "PERMISSION_DENIED", "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API."));
     }
     if (key !== opts.apiKey) return send(res, 400, reply.invalidKey().body);
-    const problem = checkRequest(rec.body);
+    const problem = rec.jsonOk ? checkRequest(rec.body) : "Invalid JSON payload received.";
     if (problem) return send(res, 400, googleError(400, "INVALID_ARGUMENT", problem));
 
     const next = queue.shift() ?? reply.analysis();
@@ -209,14 +234,14 @@ export async function startFakeGemini(opts: { apiKey: string }): Promise<FakeGem
 }
 
 /** The checks the real API makes that this worker could trip over. */
-function checkRequest(body: any): string | undefined { // eslint-disable-line @typescript-eslint/no-explicit-any -- untrusted JSON
-  if (body === undefined) return "Invalid JSON payload received.";
-  if (!Array.isArray(body.contents) || body.contents.length === 0) return "* GenerateContentRequest.contents: contents is not specified\n";
-  for (const c of body.contents) {
+function checkRequest(body: Partial<WireRequestBody>): string | undefined {
+  const contents: unknown = body.contents;
+  if (!Array.isArray(contents) || contents.length === 0) return "* GenerateContentRequest.contents: contents is not specified\n";
+  for (const c of contents as Array<{ parts?: unknown; role?: unknown }>) {
     if (!Array.isArray(c?.parts) || c.parts.length === 0) return "* GenerateContentRequest.contents.parts: contents.parts must not be empty.\n";
   }
   // Gemini 3.5 Flash-Lite refuses a request whose last turn is the model's.
-  if (body.contents.at(-1)?.role === "model") return "Please ensure that the last content has role user.";
+  if ((contents.at(-1) as { role?: unknown }).role === "model") return "Please ensure that the last content has role user.";
   const gen = body.generationConfig ?? {};
   if (gen.responseJsonSchema !== undefined && gen.responseMimeType !== "application/json") {
     return "response_mime_type must be application/json when response_json_schema is set.";
