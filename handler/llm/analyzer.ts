@@ -22,14 +22,17 @@ const BLOCKING_FINISH = new Set(["SAFETY", "RECITATION", "PROHIBITED_CONTENT", "
 type Parsed = { ok: true; analysis: Analysis } | { ok: false; problem: string };
 
 /** Reads the model's text as an Analysis; tolerates a Markdown code fence around the JSON. */
-function parseAnalysis(text: string | undefined): Parsed {
-  if (text === undefined || text.trim() === "") return { ok: false, problem: "the reply was empty" };
+function parseAnalysis(reply: GeminiReply): Parsed {
+  const text = reply.text;
+  const cutOff = reply.finishReason === "MAX_TOKENS" ? " (it was cut off at the output token limit)" : "";
+  if (text === undefined || text.trim() === "") return { ok: false, problem: `the reply was empty${reply.finishReason ? ` (finishReason ${reply.finishReason})` : ""}` };
   const unfenced = text.trim().replace(/^```(?:json)?\s*\n?([\s\S]*?)\n?```$/i, "$1");
   let json: unknown;
   try {
     json = JSON.parse(unfenced);
-  } catch (err) {
-    return { ok: false, problem: `the reply is not valid JSON (${(err as Error).message})` };
+  } catch {
+    // Not the parser's message: it quotes the reply, i.e. transcript content, into logs.
+    return { ok: false, problem: `the reply is not valid JSON${cutOff}` };
   }
   const result = analysisSchema.safeParse(json);
   if (result.success) return { ok: true, analysis: result.data };
@@ -110,7 +113,7 @@ export function createAnalyzer(cfg: Config, log: Logger, deps: AnalyzerDeps = {}
       addUsage(usage, reply);
       const stop = blocked(reply);
       if (stop) return fail(stop.toJSON() as AnalysisErrorInfo);
-      let parsed = parseAnalysis(reply.text);
+      let parsed = parseAnalysis(reply);
 
       if (!parsed.ok) {
         // One repair: show the model its answer and what is wrong with it.
@@ -124,7 +127,7 @@ export function createAnalyzer(cfg: Config, log: Logger, deps: AnalyzerDeps = {}
         addUsage(usage, reply);
         const repairStop = blocked(reply);
         if (repairStop) return fail(repairStop.toJSON() as AnalysisErrorInfo);
-        parsed = parseAnalysis(reply.text);
+        parsed = parseAnalysis(reply);
         if (!parsed.ok) {
           return fail({ code: "llm_invalid_output", message: `Gemini's reply was unusable after one repair attempt: ${parsed.problem}`.slice(0, 600), retryable: false });
         }
@@ -150,11 +153,11 @@ export function createAnalyzer(cfg: Config, log: Logger, deps: AnalyzerDeps = {}
 
   return {
     async analyze(req) {
-      const jobLog = (req.log ?? log).child({ stage: "llm" });
       if (req.options?.enabled === false) return { analysis: null, analysis_skipped: "disabled" };
       if (!client) return { analysis: null, analysis_skipped: "no_api_key" };
       if (!req.transcript || req.transcript.trim() === "") return { analysis: null, analysis_skipped: "empty_transcript" };
       const model = req.options?.model ?? cfg.GEMINI_MODEL;
+      const jobLog = (req.log ?? log).child({ stage: "llm", model });
       try {
         return await run(req, model, jobLog);
       } catch (err) {

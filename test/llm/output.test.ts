@@ -15,8 +15,7 @@ beforeEach(() => {
   expect(gemini.pending()).toBe(0);
 });
 
-function analyzer() {
-  const { log } = captureLogger();
+function analyzer(log = captureLogger().log) {
   return createAnalyzer(testConfig({ GEMINI_BASE_URL: gemini.baseUrl }), log, { clock: fakeClock() });
 }
 
@@ -54,7 +53,7 @@ describe("invalid output gets one repair attempt", () => {
     expect(second!.contents[0]).toEqual(first!.contents[0]);
     expect(second!.contents[1]).toEqual({ role: "model", parts: [{ text: '{"title": "Dentist appointment", "summary": "Anna says the appo' }] });
     expect(second!.contents[2]!.role).toBe("user");
-    expect(second!.contents[2]!.parts[0]!.text).toMatch(/^Your previous answer could not be used: the reply is not valid JSON/);
+    expect(second!.contents[2]!.parts[0]!.text).toMatch(/^Your previous answer could not be used: the reply is not valid JSON \(it was cut off at the output token limit\)/);
     expect(second!.systemInstruction).toEqual(first!.systemInstruction);
     expect(second!.generationConfig).toEqual(first!.generationConfig);
   });
@@ -97,5 +96,17 @@ describe("invalid output gets one repair attempt", () => {
     gemini.script(reply.malformedJson(), reply.unavailable(), reply.analysis());
     const out = await analyzer().analyze({ transcript: TRANSCRIPT });
     expect(out).toMatchObject({ analysis: SAMPLE_ANALYSIS, analysis_usage: { requests: 3 } });
+  });
+
+  it("keeps transcript and model text out of the logs", async () => {
+    const { log, lines } = captureLogger();
+    gemini.script(reply.text("PRIVATE-MODEL-TEXT is not json"), reply.text('{"title": "PRIVATE-MODEL-TEXT"}'));
+    const out = await analyzer(log).analyze({ transcript: "PRIVATE-TRANSCRIPT-TEXT: my bank PIN is 1234." });
+    expect(errorOf(out).code).toBe("llm_invalid_output");
+    expect(lines.length).toBeGreaterThan(2);
+    const all = lines.join("\n");
+    expect(all).not.toContain("PRIVATE-TRANSCRIPT-TEXT");
+    expect(all).not.toContain("PRIVATE-MODEL-TEXT");
+    expect(errorOf(out).message).not.toContain("PRIVATE-MODEL-TEXT");
   });
 });
