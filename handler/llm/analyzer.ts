@@ -157,7 +157,8 @@ export function createAnalyzer(cfg: Config, log: Logger, deps: AnalyzerDeps = {}
       if (!client) return { analysis: null, analysis_skipped: "no_api_key" };
       if (!req.transcript || req.transcript.trim() === "") return { analysis: null, analysis_skipped: "empty_transcript" };
       const model = req.options?.model ?? cfg.GEMINI_MODEL;
-      const jobLog = (req.log ?? log).child({ stage: "llm", model });
+      // A job logger from the pipeline carries its own stage; pino would repeat a rebound key.
+      const jobLog = req.log ? req.log.child({ model }) : baseLog.child({ model });
       try {
         return await run(req, model, jobLog);
       } catch (err) {
