@@ -14,7 +14,16 @@ export interface JobContext {
   log: Logger;
 }
 
-export type JobHandler = (job: ClaimedJob & { payload: QueuedJob }, ctx: JobContext) => Promise<unknown>;
+export type QueueJob = ClaimedJob & { payload: QueuedJob };
+
+/**
+ * A job in two steps: `prepare` (I/O: download, decode) and `execute` (the engine). While one
+ * job executes, the consumer claims and prepares the next, so the engine never waits for I/O.
+ * A plain function is a handler with nothing to prepare.
+ */
+export type JobHandler =
+  | ((job: QueueJob, ctx: JobContext) => Promise<unknown>)
+  | { prepare(job: QueueJob, ctx: JobContext): Promise<unknown>; execute(job: QueueJob, prepared: unknown, ctx: JobContext): Promise<unknown> };
 
 export interface ConsumerOptions {
   idleMinMs: number;
@@ -26,7 +35,7 @@ export interface ConsumerOptions {
 
 export type JobOutcome = "done" | "retrying" | "dead" | "failed" | "released" | "abandoned";
 
-/** Thrown into the handler's signal when the worker is stopping: the job is handed back. */
+/** The reason given to a job's signal when the worker stops: the job is handed back. */
 export class ShutdownAbort extends Error {
   constructor() {
     super("worker is shutting down");
@@ -34,108 +43,177 @@ export class ShutdownAbort extends Error {
   }
 }
 
+interface InFlight {
+  job: QueueJob;
+  log: Logger;
+  controller: AbortController;
+  ctx: JobContext;
+  lost: boolean;
+  timer: NodeJS.Timeout;
+  /** Settles when `prepare` has (the moment to prefetch the next job). */
+  prepared: Promise<{ ok: true; value: unknown } | { ok: false; error: unknown }>;
+}
+
+type Claimed = { inflight: InFlight } | { outcome: JobOutcome; id: string } | { empty: true; nextDueAt?: number };
+
 /**
- * Polls the queue (no blocking commands exist over REST), runs one job at a time through
- * the handler, keeps its lease alive, and records the outcome. Never throws out of `run`:
- * an unreachable Upstash is logged and retried with backoff.
+ * Polls the queue (there are no blocking commands over REST), runs jobs through the handler
+ * with a one-job prefetch, keeps leases alive and records outcomes. `run` never throws: an
+ * unreachable Upstash is logged and retried with backoff.
  */
 export class QueueConsumer {
   readonly #idle: IdleBackoff;
-  #current: AbortController | null = null;
+  readonly #inflight = new Set<InFlight>();
+  readonly #prepare: (job: QueueJob, ctx: JobContext) => Promise<unknown>;
+  readonly #execute: (job: QueueJob, prepared: unknown, ctx: JobContext) => Promise<unknown>;
 
   constructor(
     private readonly queue: VoiceQueue,
     private readonly registry: WorkerRegistry,
-    private readonly handler: JobHandler,
+    handler: JobHandler,
     private readonly opts: ConsumerOptions,
   ) {
     this.#idle = new IdleBackoff(opts.idleMinMs, opts.idleMaxMs);
+    if (typeof handler === "function") {
+      this.#prepare = async () => undefined;
+      this.#execute = (job, _p, ctx) => handler(job, ctx);
+    } else {
+      this.#prepare = (job, ctx) => handler.prepare(job, ctx);
+      this.#execute = (job, p, ctx) => handler.execute(job, p, ctx);
+    }
   }
 
-  /** Runs until `stop` is aborted; the job in hand is finished (or handed back by abortCurrent). */
-  async run(stop: AbortSignal): Promise<void> {
-    while (!stop.aborted) {
-      let waitMs: number;
+  /**
+   * Runs until `stop` is aborted, or, with `limits`, until the queue is empty or a limit is hit
+   * (the RunPod drain job). The job in hand is finished; a prefetched one is handed back.
+   */
+  async run(stop: AbortSignal, limits?: { maxJobs?: number; untilEmpty?: boolean; deadline?: number }): Promise<Record<JobOutcome, number>> {
+    const counts: Record<JobOutcome, number> = { done: 0, retrying: 0, dead: 0, failed: 0, released: 0, abandoned: 0 };
+    let handled = 0;
+    const more = () => !stop.aborted && (limits?.maxJobs === undefined || handled < limits.maxJobs) && (limits?.deadline === undefined || Date.now() < limits.deadline);
+    let next: Claimed | null = null;
+    while (next !== null || more()) {
+      let claimed: Claimed;
       try {
-        const r = await this.processNext();
-        if (r.outcome !== null) {
-          this.#idle.reset();
-          continue;
-        }
-        waitMs = this.#idle.next(r.nextDueAt === undefined ? undefined : r.nextDueAt - Date.now());
+        claimed = next ?? (await this.#claim());
       } catch (err) {
         this.opts.log.warn({ err }, "queue unavailable; backing off");
-        waitMs = this.#idle.next();
+        await sleep(this.#idle.next(), undefined, { signal: stop }).catch(() => undefined);
+        continue;
       }
-      await sleep(waitMs, undefined, { signal: stop }).catch(() => undefined);
+      next = null;
+      if ("empty" in claimed) {
+        if (limits?.untilEmpty) break;
+        const waitMs = this.#idle.next(claimed.nextDueAt === undefined ? undefined : claimed.nextDueAt - Date.now());
+        await sleep(waitMs, undefined, { signal: stop }).catch(() => undefined);
+        continue;
+      }
+      this.#idle.reset();
+      handled++;
+      if ("outcome" in claimed) {
+        counts[claimed.outcome]++;
+        continue;
+      }
+      const current = claimed.inflight;
+      const finished = this.#finish(current);
+      await current.prepared;
+      if (more()) next = await this.#claim().catch(() => null); // prefetch while the engine works
+      const outcome = await finished;
+      counts[outcome]++;
+      if (stop.aborted && next && "inflight" in next) {
+        counts[await this.#handBack(next.inflight)]++;
+        next = null;
+      }
     }
+    return counts;
   }
 
-  /** Hands the running job back (graceful shutdown past its grace period). */
+  /** Hands running jobs back (graceful shutdown past its grace period). */
   abortCurrent(): void {
-    this.#current?.abort(new ShutdownAbort());
+    for (const f of this.#inflight) f.controller.abort(new ShutdownAbort());
   }
 
-  /** Claims and processes one job. `outcome: null` when the queue had nothing ready. */
+  /** Claims and processes one job, without prefetch. `outcome: null` when nothing was ready. */
   async processNext(): Promise<{ outcome: JobOutcome | null; id?: string; nextDueAt?: number }> {
-    const claimed = await this.queue.claim(this.registry.record.id, { workerRecord: this.registry.piggyback(), workerTtlMs: this.registry.ttlMs });
-    if (!claimed.job) return { outcome: null, nextDueAt: claimed.nextDueAt };
-    const job = claimed.job;
-    const log = this.opts.log.child({ jobId: job.id, attempt: job.attempt });
-    this.registry.jobStarted(job.id);
+    const claimed = await this.#claim();
+    if ("empty" in claimed) return { outcome: null, nextDueAt: claimed.nextDueAt };
+    if ("outcome" in claimed) return claimed;
+    return { outcome: await this.#finish(claimed.inflight), id: claimed.inflight.job.id };
+  }
 
-    const parsed = parsePayload(job.rawPayload);
+  async #claim(): Promise<Claimed> {
+    const claimed = await this.queue.claim(this.registry.record.id, { workerRecord: this.registry.piggyback(), workerTtlMs: this.registry.ttlMs });
+    if (!claimed.job) return { empty: true, nextDueAt: claimed.nextDueAt };
+    const raw = claimed.job;
+    const log = this.opts.log.child({ jobId: raw.id, attempt: raw.attempt });
+    const parsed = parsePayload(raw.rawPayload);
     if ("error" in parsed) {
       log.warn({ code: parsed.error.code }, "invalid job payload: dead letter");
-      return { outcome: await this.#fail(job, parsed.error, log), id: job.id };
+      return { outcome: await this.#fail(raw, parsed.error, log), id: raw.id };
     }
-
+    const job: QueueJob = { ...raw, payload: parsed.payload };
+    this.registry.jobStarted(job.id);
     const controller = new AbortController();
-    this.#current = controller;
     let progress = { stage: "claimed", progress: 0 };
-    let lost = false;
-    const extendEvery = this.opts.extendEveryMs ?? Math.floor(this.queue.policy.leaseMs / 3);
-    const timer = setInterval(() => {
+    const ctx: JobContext = { signal: controller.signal, report: (stage, p) => (progress = { stage, progress: p }), log };
+    const inflight: InFlight = { job, log, controller, ctx, lost: false, timer: undefined as unknown as NodeJS.Timeout, prepared: Promise.resolve({ ok: true, value: undefined }) };
+    inflight.timer = setInterval(() => {
       const record = this.registry.piggyback();
       this.queue
         .extendLease(job, progress, record ? { id: this.registry.record.id, record, ttlMs: this.registry.ttlMs } : undefined)
         .then((r) => {
-          if (!r.ok && !lost) {
-            lost = true;
+          if (!r.ok && !inflight.lost) {
+            inflight.lost = true;
             log.warn("lease lost (expired and re-delivered): abandoning the job");
             controller.abort(new WorkerError("lease_lost", "the job's lease was lost", { retryable: true }));
           }
         })
         .catch((err: unknown) => log.warn({ err }, "lease extension failed; will retry"));
-    }, extendEvery);
+    }, this.opts.extendEveryMs ?? Math.floor(this.queue.policy.leaseMs / 3));
+    inflight.prepared = this.#prepare(job, ctx).then(
+      (value) => ({ ok: true as const, value }),
+      (error: unknown) => ({ ok: false as const, error }),
+    );
+    this.#inflight.add(inflight);
+    return { inflight };
+  }
 
+  async #finish(f: InFlight): Promise<JobOutcome> {
+    const { job, log, controller } = f;
     try {
-      const result = await this.handler(
-        { ...job, payload: parsed.payload },
-        { signal: controller.signal, report: (stage, p) => (progress = { stage, progress: p }), log },
-      );
-      if (lost) return { outcome: "abandoned", id: job.id };
+      const prepared = await f.prepared;
+      if (!prepared.ok) throw prepared.error;
+      const result = await this.#execute(job, prepared.value, f.ctx);
+      if (f.lost) return "abandoned";
       const reply = await this.#persist("complete", () => this.queue.complete(job, result), log);
       if (!reply.ok) {
         log.warn({ state: reply.state }, "result refused: the lease was lost before completion");
-        return { outcome: "abandoned", id: job.id };
+        return "abandoned";
       }
       this.registry.jobFinished(true);
-      return { outcome: "done", id: job.id };
+      return "done";
     } catch (err) {
-      if (lost) return { outcome: "abandoned", id: job.id };
-      if (controller.signal.reason instanceof ShutdownAbort) {
-        await this.#persist("release", () => this.queue.release(job), log);
-        log.info("job handed back on shutdown");
-        return { outcome: "released", id: job.id };
-      }
-      const info = toErrorInfo(err);
+      if (f.lost) return "abandoned";
+      if (controller.signal.reason instanceof ShutdownAbort) return this.#handBack(f);
       log.warn({ err }, "job attempt failed");
-      return { outcome: await this.#fail(job, info, log), id: job.id };
+      return await this.#fail(job, toErrorInfo(err), log);
     } finally {
-      clearInterval(timer);
-      this.#current = null;
+      this.#stop(f);
     }
+  }
+
+  async #handBack(f: InFlight): Promise<JobOutcome> {
+    this.#stop(f);
+    f.controller.abort(new ShutdownAbort());
+    await this.#persist("release", () => this.queue.release(f.job), f.log);
+    f.log.info("job handed back on shutdown");
+    this.registry.record.current_job = null;
+    return "released";
+  }
+
+  #stop(f: InFlight): void {
+    clearInterval(f.timer);
+    this.#inflight.delete(f);
   }
 
   async #fail(job: ClaimedJob, info: ErrorInfo, log: Logger): Promise<JobOutcome> {

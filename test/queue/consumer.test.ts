@@ -126,7 +126,7 @@ describe("queue consumer", () => {
     const run = looping.run(stop.signal);
     await sleep(1500);
     stop.abort();
-    await expect(run).resolves.toBeUndefined();
+    await expect(run).resolves.toMatchObject({ done: 0 });
     expect(lines.text()).toMatch(/queue unavailable; backing off/);
     expect((await new QueueAdmin(q).status("kept"))?.state).toBe("queued");
   });
@@ -142,6 +142,66 @@ describe("queue consumer", () => {
     expect((await listWorkers(q)).length).toBe(1);
     await sleep(700); // > 3 intervals without a write
     expect(await listWorkers(q)).toEqual([]);
+  });
+});
+
+describe("prefetch and draining", () => {
+  it("prepares the next job while the current one executes, and drains until empty", async () => {
+    const q = queueOn(stack);
+    for (const id of ["a", "b", "c"]) await q.enqueue(urlJob(id), { id });
+    const events: string[] = [];
+    const handler = {
+      async prepare(job: { id: string }) {
+        events.push(`prepare ${job.id}`);
+        await sleep(20);
+        return job.id.toUpperCase();
+      },
+      async execute(job: { id: string }, prepared: unknown) {
+        events.push(`execute ${job.id} start`);
+        await sleep(150);
+        events.push(`execute ${job.id} end`);
+        return { prepared };
+      },
+    };
+    const { consumer } = consumerFor(q, handler);
+    const counts = await consumer.run(new AbortController().signal, { untilEmpty: true });
+    expect(counts.done).toBe(3);
+    // b is prepared while a executes, c while b executes.
+    expect(events.indexOf("prepare b")).toBeLessThan(events.indexOf("execute a end"));
+    expect(events.indexOf("prepare c")).toBeLessThan(events.indexOf("execute b end"));
+    expect(await new QueueAdmin(q).result("b")).toEqual({ prepared: "B" });
+  });
+
+  it("on shutdown finishes the running job and hands the prefetched one back without counting it", async () => {
+    const q = queueOn(stack);
+    for (const id of ["first", "second"]) await q.enqueue(urlJob(id), { id });
+    const stop = new AbortController();
+    const handler = {
+      prepare: async () => undefined,
+      async execute(job: { id: string }) {
+        if (job.id === "first") {
+          await sleep(300);
+          stop.abort(); // SIGTERM arrives while "first" runs and "second" is prefetched
+          await sleep(50);
+        }
+        return { ok: job.id };
+      },
+    };
+    const { consumer } = consumerFor(q, handler);
+    const counts = await consumer.run(stop.signal);
+    expect(counts).toMatchObject({ done: 1, released: 1 });
+    const admin = new QueueAdmin(q);
+    expect((await admin.status("first"))?.state).toBe("done");
+    expect(await admin.status("second")).toMatchObject({ state: "queued", attempts: 0 });
+  });
+
+  it("stops at max_jobs when draining", async () => {
+    const q = queueOn(stack);
+    for (let i = 0; i < 5; i++) await q.enqueue(urlJob(i), { id: `m${i}` });
+    const { consumer } = consumerFor(q, async () => ({}));
+    const counts = await consumer.run(new AbortController().signal, { untilEmpty: true, maxJobs: 2 });
+    expect(counts.done).toBe(2);
+    expect((await new QueueAdmin(q).stats()).queued).toBe(3);
   });
 });
 
