@@ -12,6 +12,8 @@ export interface CacheKey {
   ldLibraryPath: string;
   /** The smoke model: a different model can need a different compute type. */
   model: string;
+  /** CUDA_COMPUTE_TYPE as set ("auto" or a fixed type). */
+  computeType: string;
 }
 
 interface CacheFile {
@@ -21,7 +23,7 @@ interface CacheFile {
   at: string;
 }
 
-const KEY_FIELDS: Array<keyof CacheKey> = ["driverVersion", "ctranslate2", "gpuUuid", "ldLibraryPath", "model"];
+const KEY_FIELDS: Array<keyof CacheKey> = ["driverVersion", "ctranslate2", "gpuUuid", "ldLibraryPath", "model", "computeType"];
 
 /** PROBE_CACHE_DIR, else $XDG_CACHE_HOME/voice-worker, else ~/.cache/voice-worker. */
 export function probeCachePath(env: Record<string, string | undefined>, cacheDir?: string): string {

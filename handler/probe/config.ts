@@ -11,6 +11,7 @@ import { probeSettings } from "./settings.ts";
 export interface ProbeConfig {
   PROBE_TIMEOUT_MS: number;
   PROBE_SMOKE_TIMEOUT_MS: number;
+  CUDA_COMPUTE_TYPE: string;
   PROBE_MODEL?: string;
   PROBE_CACHE_DIR?: string;
   NVIDIA_SMI_BIN: string;
@@ -46,6 +47,7 @@ export function probeOptionsFromConfig(
     python: resolveSidecarPython(c.SIDECAR_PYTHON, REPO_ROOT),
     env,
     model: c.PROBE_MODEL ?? c.WHISPER_MODEL,
+    computeType: c.CUDA_COMPUTE_TYPE,
     ...(c.MODEL_DIR ? { modelDir: c.MODEL_DIR } : {}),
     nvidiaSmiBin: c.NVIDIA_SMI_BIN,
     timeoutMs: c.PROBE_TIMEOUT_MS,

@@ -8,7 +8,7 @@ import { sidecarLibraryEnv } from "./library-path.ts";
 import { queryNvidiaSmi, visibleGpu, type GpuInfo, type NvidiaSmiResult } from "./nvidia-smi.ts";
 import { checkLibraries, ctranslate2Facts, SMOKE_CLIP, SMOKE_TEXT, type Ct2Facts, type LibraryReport } from "./python-tiers.ts";
 import { driverSatisfies, requiredSonames, requirementsFor, type CudaRequirements } from "./requirements.ts";
-import { classifySmoke, cudaComputeCandidates, runSmoke, type SmokeOutcome } from "./smoke.ts";
+import { classifySmoke, cudaComputePlan, runSmoke, type SmokeOutcome } from "./smoke.ts";
 import { CPU_FALLBACK_HINT, cudnnFix, driverFix, pipInstall, verdict, type Verdict } from "./verdict.ts";
 
 export interface ProbeOptions {
@@ -18,6 +18,8 @@ export interface ProbeOptions {
   env: Record<string, string | undefined>;
   /** Model of the smoke transcription (PROBE_MODEL, else WHISPER_MODEL). */
   model: string;
+  /** CUDA_COMPUTE_TYPE: "auto" (best supported, one fallback) or a fixed type. */
+  computeType?: string;
   /** MODEL_DIR: download root of the model. */
   modelDir?: string;
   nvidiaSmiBin: string;
@@ -131,7 +133,7 @@ export async function runProbe(opts: ProbeOptions): Promise<ProbeReport> {
   if (libVerdict) return report(libVerdict);
 
   // Tier 2, unless a verdict for exactly this host state is cached.
-  const key: CacheKey = { driverVersion: driver, ctranslate2: req.ct2Version, gpuUuid: gpu?.uuid ?? null, ldLibraryPath: facts.ldLibraryPath, model: opts.model };
+  const key: CacheKey = { driverVersion: driver, ctranslate2: req.ct2Version, gpuUuid: gpu?.uuid ?? null, ldLibraryPath: facts.ldLibraryPath, model: opts.model, computeType: opts.computeType ?? "auto" };
   const cachePath = opts.useCache === false ? null : probeCachePath(opts.env, opts.cacheDir);
   if (cachePath && !opts.fresh) {
     const hit = readCachedVerdict(cachePath, key);
@@ -144,12 +146,12 @@ export async function runProbe(opts: ProbeOptions): Promise<ProbeReport> {
 
 async function smokeTier(opts: ProbeOptions, env: Record<string, string | undefined>, req: CudaRequirements, driver: string | null, f: Ct2Facts, facts: ProbeFacts): Promise<Verdict> {
   const expectedText = opts.expectedText ?? readFileSync(SMOKE_TEXT, "utf8");
-  const candidates = cudaComputeCandidates(f.cudaComputeTypes);
+  const plan = cudaComputePlan(opts.computeType ?? "auto", f.cudaComputeTypes);
   const ctx = { req, driver, python: opts.python, model: opts.model, expectedText };
   let v: Verdict | null = null;
   let refused: Verdict | null = null;
   // The best type first; if the GPU rejects it at load, one more try with the next best.
-  for (const computeType of candidates.slice(0, 2)) {
+  for (const computeType of plan) {
     const outcome = await runSmoke({ python: opts.python, env, timeoutMs: opts.smokeTimeoutMs, model: opts.model, computeType, clip: opts.clip ?? SMOKE_CLIP, downloadRoot: opts.modelDir });
     facts.smoke.push(outcome);
     v = classifySmoke(outcome, ctx);

@@ -1,4 +1,4 @@
-import { int, optionalStr, str } from "../config/fields.ts";
+import { int, oneOf, optionalStr, str } from "../config/fields.ts";
 
 /** The CUDA preflight probe (run at start with DEVICE=auto|cuda, and by `npm run probe`). */
 export const probeSettings = {
@@ -13,6 +13,11 @@ export const probeSettings = {
     min: 1000,
     doc: "Limit of the CUDA smoke transcription (model load, download included, plus a 3 s clip) before SIGKILL.",
     example: "600000",
+  }),
+  CUDA_COMPUTE_TYPE: oneOf(["auto", "float16", "int8_float16", "bfloat16", "int8_bfloat16", "int8_float32", "int8", "float32"] as const, {
+    default: "auto",
+    doc: "Compute type on CUDA. auto: the best the GPU supports (float16 on most), then int8_float32 if the GPU refuses it.",
+    example: "int8_float16",
   }),
   PROBE_MODEL: optionalStr({
     doc: "Model the smoke transcription loads; default WHISPER_MODEL (the one the worker will use).",

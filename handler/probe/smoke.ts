@@ -2,7 +2,7 @@
 // classify how it ended. Only a separate process survives cuDNN's abort() and a hung kernel.
 import { lastJson, runChild, tail } from "./child.ts";
 import { PROBE_SCRIPTS_DIR, type ChildEnvOptions } from "./python-tiers.ts";
-import type { CudaRequirements } from "./requirements.ts";
+import { driverSatisfies, type CudaRequirements } from "./requirements.ts";
 import { CPU_FALLBACK_HINT, cudnnFix, driverFix, pipInstall, verdict, type Verdict } from "./verdict.ts";
 
 /** Best first. float16 is the GPU default; int8_float32 is what compute capability 6.1 can do. */
@@ -15,6 +15,20 @@ export function cudaComputeCandidates(supported: string[] | null): string[] {
   if (!supported) return ["float16"];
   const ranked = CUDA_COMPUTE_PREFERENCE.filter((t) => supported.includes(t));
   return ranked.length > 0 ? ranked : ["float32"];
+}
+
+/**
+ * The compute types the smoke test tries, in order. A fixed CUDA_COMPUTE_TYPE is tried alone.
+ * With "auto": the best supported type, then, if the GPU refuses it, the best one without a
+ * half-precision part (int8_float32 / int8 / float32): a GPU that refuses float16 refuses
+ * int8_float16 for the same reason, so that would be a wasted model load.
+ */
+export function cudaComputePlan(setting: string, supported: string[] | null): string[] {
+  if (setting !== "auto") return [setting];
+  const ranked = cudaComputeCandidates(supported);
+  const first = ranked[0] ?? "float16";
+  const fullPrecision = ranked.find((t) => !t.includes("float16")) ?? "int8_float32";
+  return fullPrecision === first ? [first] : [first, fullPrecision];
 }
 
 function words(text: string): string[] {
@@ -107,10 +121,20 @@ export function classifySmoke(o: SmokeOutcome, ctx: ClassifyContext): Verdict {
       : verdict("timeout", "smoke", `Loading ${ctx.model} on CUDA did not finish within ${s} s (phase: ${o.phase ?? "start"}; a model download or a hung driver).`, `Pre-download the model (\`npm run setup\`) or raise PROBE_SMOKE_TIMEOUT_MS, ${cpu}.`);
   }
   if (o.signal === "SIGABRT" || o.exitCode === 134) {
-    const lib = CUDNN_SONAME.exec(said)?.[0] ?? CUBLAS_SONAME.exec(said)?.[0];
-    const detail = said ? `: ${firstLine(o.stderrTail) || firstLine(said)}` : "";
-    const fix = lib?.startsWith("libcudnn") || (!lib && ctx.req.cudnn) ? cudnnFix(ctx.req, ctx.driver, ctx.python) : lib ? pipInstall(ctx.python, [ctx.req.cublas.pipPackage]) : `read the native error above, ${cpu}`;
-    return verdict("cuda_abort", "smoke", `The smoke transcription aborted (SIGABRT) in its first CUDA pass${detail}. A process that loads this model on CUDA dies the same way.`, `${fix}; until then DEVICE=auto runs on the CPU.`, lib ? { soname: lib } : {});
+    // The native loaders name the library on stderr just before abort(): name it back.
+    const detail = firstLine(o.stderrTail) || firstLine(said);
+    const aborted = `The smoke transcription aborted (SIGABRT) in its first CUDA pass${detail ? `: ${detail}` : ""}`;
+    const cudnn = CUDNN_SONAME.exec(said)?.[0];
+    if (cudnn) {
+      const major = Number(/\.so\.(\d+)/.exec(cudnn)?.[1]);
+      return verdict("cudnn_missing", "smoke", `${aborted}. cuDNN ${major} (${cudnn}) cannot be loaded; every CUDA transcription would abort the same way.`, cudnnFix(ctx.req, ctx.driver, ctx.python), { soname: cudnn, cudnnMajor: major });
+    }
+    const cublas = CUBLAS_SONAME.exec(said)?.[0];
+    if (cublas) {
+      return verdict("cublas_missing", "smoke", `${aborted}. cuBLAS (${cublas}) cannot be loaded.`, pipInstall(ctx.python, [ctx.req.cublas.pipPackage]), { soname: cublas });
+    }
+    const fix = ctx.req.cudnn ? `${cudnnFix(ctx.req, ctx.driver, ctx.python)} (a missing cuDNN is the usual cause)` : `reinstall the CUDA libraries (\`npm run setup -- --gpu\`)`;
+    return verdict("cuda_abort", "smoke", `${aborted}. A process that loads this model on CUDA dies the same way.`, `${fix}, ${cpu}.`);
   }
   if (o.signal) {
     return verdict("smoke_failed", "smoke", `The smoke transcription died with ${o.signal}${said ? `: ${firstLine(said)}` : ""}.`, `Run \`npm run probe\` again to see whether it repeats (SIGKILL is often the kernel's OOM killer), ${cpu}.`);
@@ -141,7 +165,7 @@ export function classifySmoke(o: SmokeOutcome, ctx: ClassifyContext): Verdict {
     });
   }
   if (/compute type/i.test(said)) {
-    return verdict("compute_type_unsupported", "smoke", `This GPU cannot run ${ctx.model} with compute type ${o.computeType}: ${firstLine(said)}.`, `${cpu}; on compute capability 6.1 GPUs int8_float32 works where float16 does not.`);
+    return verdict("compute_type_unsupported", "smoke", `This GPU cannot run ${ctx.model} with compute type ${o.computeType}: ${firstLine(said)}.`, `Set CUDA_COMPUTE_TYPE=auto (it falls back to int8_float32, which compute capability 6.1 GPUs run), ${cpu}.`);
   }
   if (o.phase === "load" && o.error && (MODEL_ERRORS.has(o.error.type) || /model|snapshot|huggingface|local_files_only/i.test(o.error.message))) {
     return verdict("model_missing", "smoke", `The model ${ctx.model} could not be loaded: ${firstLine(said)}.`, "Download it with `npm run setup` (or set MODEL_DIR to a folder that has it, or WHISPER_MODEL/PROBE_MODEL to a local model directory).");
@@ -150,5 +174,8 @@ export function classifySmoke(o: SmokeOutcome, ctx: ClassifyContext): Verdict {
 }
 
 function driverHint(ctx: ClassifyContext): string {
-  return `${driverFix(ctx.req, ctx.driver ?? "unknown", ctx.python)}; if the driver is recent, rerun \`npm run probe\``;
+  if (ctx.driver && driverSatisfies(ctx.driver, ctx.req.minDriver)) {
+    return `Driver ${ctx.driver} meets ctranslate2 ${ctx.req.ct2Version}'s floor (>= ${ctx.req.minDriver}): update it to the newest of its branch or reinstall the sidecar (\`npm run setup -- --gpu\`), ${CPU_FALLBACK_HINT}.`;
+  }
+  return driverFix(ctx.req, ctx.driver ?? "unknown", ctx.python);
 }
