@@ -1,6 +1,6 @@
 // The verdict of the slow tiers (1 and 2) is cached: a CUDA smoke transcription costs a model
 // load. The key is everything that can change the answer; any change re-probes.
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { VERDICT_CODES, type Verdict } from "./verdict.ts";
@@ -57,4 +57,12 @@ export function writeCachedVerdict(path: string, key: CacheKey, verdict: Verdict
   const body: CacheFile = { version: 1, key, verdict, at: now.toISOString() };
   writeFileSync(tmp, `${JSON.stringify(body, null, 2)}\n`, { mode: 0o600 });
   renameSync(tmp, path);
+}
+
+/**
+ * Drops the cached verdict, so the next start probes again. For the sidecar client: when a
+ * sidecar that the probe cleared aborts on CUDA at run time, the cached "ok" is wrong.
+ */
+export function forgetCachedVerdict(path: string): void {
+  rmSync(path, { force: true });
 }

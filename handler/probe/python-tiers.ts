@@ -50,6 +50,7 @@ export async function ctranslate2Facts(opts: ChildEnvOptions): Promise<Ct2FactsR
     const why = r.spawnError ?? (r.signal ? `killed by ${r.signal}` : `exit ${r.exitCode}`);
     return { status: "python_failed", message: `${opts.python}: ${why}${r.stderr ? `: ${tail(r.stderr, 400)}` : ""}` };
   }
+  const crashed = r.exitCode !== 0 ? `ct2_facts.py died (${r.signal ?? `exit ${r.exitCode}`})${r.stderr ? `: ${tail(r.stderr, 300)}` : ""}` : null;
   return {
     status: "ok",
     ms: r.ms,
@@ -61,7 +62,7 @@ export async function ctranslate2Facts(opts: ChildEnvOptions): Promise<Ct2FactsR
       importError: raw.import_error,
       cudaDeviceCount: raw.cuda_device_count,
       cudaComputeTypes: raw.cuda_compute_types,
-      cudaComputeTypesError: raw.cuda_compute_types_error,
+      cudaComputeTypesError: raw.cuda_compute_types_error ?? crashed,
     },
   };
 }

@@ -29,6 +29,8 @@ def main():
     out["ctranslate2"] = getattr(ctranslate2, "__version__", None)
     out["ctranslate2_path"] = getattr(ctranslate2, "__file__", None)
     out["cuda_device_count"] = int(ctranslate2.get_cuda_device_count())
+    # What is known so far, in case the CUDA query below takes the process down.
+    print(json.dumps(out), flush=True)
     # Asked even with 0 devices: the error tells a CPU-only build (ValueError "not compiled
     # with CUDA support") from a CUDA build that cannot reach a device (RuntimeError).
     try:

@@ -42,7 +42,6 @@ def main():
     p.add_argument("--download-root", default=None)
     p.add_argument("--device-index", type=int, default=0)
     p.add_argument("--language", default="en")
-    p.add_argument("--local-files-only", action="store_true")
     a = p.parse_args()
 
     phase = "import"
@@ -61,7 +60,6 @@ def main():
             device_index=a.device_index,
             compute_type=a.compute_type,
             download_root=a.download_root,
-            local_files_only=a.local_files_only,
         )
         load_ms = int((time.monotonic() - t0) * 1000)
 

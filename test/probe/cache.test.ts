@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, copyFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { probeCachePath, readCachedVerdict, sameKey, writeCachedVerdict, type CacheKey } from "../../handler/probe/cache.ts";
+import { forgetCachedVerdict, probeCachePath, readCachedVerdict, sameKey, writeCachedVerdict, type CacheKey } from "../../handler/probe/cache.ts";
 import { runProbe } from "../../handler/probe/probe.ts";
 import { verdict } from "../../handler/probe/verdict.ts";
 import { basePython, CUBLAS12, CUDNN9, LibStore, makeHost, makeRoot, readCalls, type Host, type HostSpec } from "./host.ts";
@@ -37,6 +37,11 @@ describe("verdict cache", () => {
 
     await runProbe(h.options({ fresh: true }));
     expect(smokeRuns(h)).toBe(2);
+
+    // What the sidecar client does when a CUDA sidecar the probe cleared aborts at run time.
+    forgetCachedVerdict(join(h.cacheDir, "probe.json"));
+    expect((await runProbe(h.options())).cached).toBe(false);
+    expect(smokeRuns(h)).toBe(3);
   });
 
   it("caches failures too, until the key changes: a new ctranslate2, another model, another compute type", async () => {

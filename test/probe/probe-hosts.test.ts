@@ -77,6 +77,14 @@ describe("tier 0: GPU and ctranslate2", () => {
     expect(r.facts.ctranslate2?.cudaComputeTypes).toContain("float16");
   });
 
+  it("no nvidia-smi binary but ctranslate2 counts a device (a container without the utility): carries on", async () => {
+    const h = host({ nvidiaSmi: null, ct2Version: "4.6.3", cudaDevices: 1, pipLibs: { "nvidia/cublas/lib": CUBLAS12 } });
+    const r = await runProbe(h.options());
+    expect(r.facts.nvidiaSmi).toMatchObject({ status: "missing" });
+    expect(r.verdict.code).toBe("ok");
+    expect(r.cacheKey).toMatchObject({ driverVersion: null, gpuUuid: null });
+  });
+
   it("ctranslate2 not installed in the sidecar Python: ctranslate2_missing with the setup command", async () => {
     const h = host({ nvidiaSmi: H100, ct2Version: null });
     const r = await runProbe(h.options());
