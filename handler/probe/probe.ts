@@ -91,7 +91,7 @@ export async function runProbe(opts: ProbeOptions): Promise<ProbeReport> {
   }
   const gpu = smi.status === "ok" ? (visibleGpu(smi.gpus, opts.env.CUDA_VISIBLE_DEVICES) ?? null) : null;
   facts.gpu = gpu;
-  const driver = gpu?.driverVersion ?? null;
+  const driver = smi.status === "ok" ? smi.driverVersion : null;
 
   if (ct2.status === "timeout") {
     return report(verdict("timeout", "ctranslate2", `\`import ctranslate2\` in ${py} did not finish within ${ct2.timeoutMs} ms.`, `Check the sidecar environment (\`${py} -c "import ctranslate2"\`), or raise PROBE_TIMEOUT_MS.`));
