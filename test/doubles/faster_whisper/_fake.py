@@ -23,6 +23,9 @@ FAKE_FW_FAULT             comma list of faults:
     load_error               WhisperModel() fails: model not found (LocalEntryNotFoundError)
     empty                    transcription yields no segments
     hang                     iteration blocks forever before the first segment
+FAKE_FW_FAULT_FILE        path of a file holding a fault list like FAKE_FW_FAULT, read at every
+                          check (when the file exists it replaces FAKE_FW_FAULT): lets a test
+                          change faults between jobs of a process it does not spawn itself
 FAKE_FW_MS_PER_AUDIO_S    sleep this many ms per second of audio, spread over the segments
 FAKE_FW_LEAK_MB_PER_CALL  keep this many MB alive after each transcribe() call
 FAKE_FW_MODEL_MB          resident memory held by each loaded model (released with it)
@@ -60,7 +63,12 @@ def env(name, default=None):
 
 
 def faults():
-    return {f.strip() for f in env("FAKE_FW_FAULT", "").split(",") if f.strip()}
+    spec = env("FAKE_FW_FAULT", "")
+    path = env("FAKE_FW_FAULT_FILE")
+    if path and os.path.exists(path):
+        with open(path, "r", encoding="utf-8") as f:
+            spec = f.read()
+    return {f.strip() for f in spec.split(",") if f.strip()}
 
 
 def json_safe(value):
@@ -190,3 +198,8 @@ class FakeCT2Whisper:
         self.num_workers = inter_threads
         self.intra_threads = intra_threads
         self._memory = hold_memory(float(env("FAKE_FW_MODEL_MB", "0")))
+        self.model_is_loaded = True
+
+    def unload_model(self, to_cpu=False):
+        self._memory = None
+        self.model_is_loaded = False
