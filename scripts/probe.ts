@@ -39,7 +39,8 @@ async function main(): Promise<number> {
   let config;
   try {
     config = loadConfig(process.env, ".env");
-    options = probeOptionsFromConfig({ ...config, ...loadProbeConfig(process.env) }, process.env, { fresh: flags.fresh, useCache: !flags["no-cache"] });
+    // Once config/schema.ts carries probeSettings, `config` (with .env) wins; until then the probe's own parse.
+    options = probeOptionsFromConfig({ ...loadProbeConfig(process.env), ...config }, process.env, { fresh: flags.fresh, useCache: !flags["no-cache"] });
   } catch (err) {
     if (err instanceof ConfigError) usageError(err.message);
     throw err;

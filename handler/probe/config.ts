@@ -39,7 +39,7 @@ export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
 /** ProbeOptions from the loaded settings: the one place the worker, the CLI and diagnose agree on. */
 export function probeOptionsFromConfig(
-  c: ProbeConfig & { WHISPER_MODEL: string; MODEL_DIR?: string; SIDECAR_PYTHON?: string },
+  c: ProbeConfig & { WHISPER_MODEL: string; MODEL_DIR?: string; SIDECAR_PYTHON?: string; MODEL_DOWNLOAD?: string },
   env: Record<string, string | undefined>,
   extra: Partial<ProbeOptions> = {},
 ): ProbeOptions {
@@ -49,6 +49,7 @@ export function probeOptionsFromConfig(
     model: c.PROBE_MODEL ?? c.WHISPER_MODEL,
     computeType: c.CUDA_COMPUTE_TYPE,
     ...(c.MODEL_DIR ? { modelDir: c.MODEL_DIR } : {}),
+    localFilesOnly: c.MODEL_DOWNLOAD === "never",
     nvidiaSmiBin: c.NVIDIA_SMI_BIN,
     timeoutMs: c.PROBE_TIMEOUT_MS,
     smokeTimeoutMs: c.PROBE_SMOKE_TIMEOUT_MS,

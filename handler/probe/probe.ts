@@ -22,6 +22,8 @@ export interface ProbeOptions {
   computeType?: string;
   /** MODEL_DIR: download root of the model. */
   modelDir?: string;
+  /** MODEL_DOWNLOAD=never: the smoke test loads the model from MODEL_DIR only, like the sidecar. */
+  localFilesOnly?: boolean;
   nvidiaSmiBin: string;
   /** Limit of each tier 0/1 child (PROBE_TIMEOUT_MS). */
   timeoutMs: number;
@@ -152,7 +154,7 @@ async function smokeTier(opts: ProbeOptions, env: Record<string, string | undefi
   let refused: Verdict | null = null;
   // The best type first; if the GPU rejects it at load, one more try with the next best.
   for (const computeType of plan) {
-    const outcome = await runSmoke({ python: opts.python, env, timeoutMs: opts.smokeTimeoutMs, model: opts.model, computeType, clip: opts.clip ?? SMOKE_CLIP, downloadRoot: opts.modelDir });
+    const outcome = await runSmoke({ python: opts.python, env, timeoutMs: opts.smokeTimeoutMs, model: opts.model, computeType, clip: opts.clip ?? SMOKE_CLIP, downloadRoot: opts.modelDir, localFilesOnly: opts.localFilesOnly });
     facts.smoke.push(outcome);
     v = classifySmoke(outcome, ctx);
     if (v.ok && refused) v = { ...v, message: `${v.message} (${refused.message})` };

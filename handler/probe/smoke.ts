@@ -48,6 +48,8 @@ export interface SmokeRequest extends ChildEnvOptions {
   computeType: string;
   clip: string;
   downloadRoot?: string;
+  /** MODEL_DOWNLOAD=never: load from the cache only, as the sidecar will. */
+  localFilesOnly?: boolean;
   deviceIndex?: number;
 }
 
@@ -76,6 +78,7 @@ interface SmokeLine {
 export async function runSmoke(req: SmokeRequest): Promise<SmokeOutcome> {
   const args = [`${PROBE_SCRIPTS_DIR}smoke.py`, "--model", req.model, "--compute-type", req.computeType, "--wav", req.clip];
   if (req.downloadRoot) args.push("--download-root", req.downloadRoot);
+  if (req.localFilesOnly) args.push("--local-files-only");
   if (req.deviceIndex !== undefined) args.push("--device-index", String(req.deviceIndex));
   const r = await runChild(req.python, args, { env: req.env, timeoutMs: req.timeoutMs });
   const phase = lastJson<SmokeLine>(r.stdout, (v) => v.event === "phase" || (v.event === "error" && typeof v.phase === "string"));

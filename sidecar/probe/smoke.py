@@ -1,7 +1,7 @@
 """Tier 2 of the CUDA preflight probe: load the model on CUDA and transcribe a real clip.
 
 Usage: smoke.py --model NAME_OR_DIR --compute-type TYPE --wav PATH [--download-root DIR]
-                [--device-index N] [--language en]
+                [--device-index N] [--language en] [--local-files-only]
 Prints JSON lines on stdout: {"event": "phase", "phase": ...} before each step, then
 {"event": "result", "text", ...} or {"event": "error", "error_type", "message", "phase"}
 (exit 1). Missing cuDNN aborts the process (SIGABRT) inside the first encoder pass: nothing
@@ -42,6 +42,7 @@ def main():
     p.add_argument("--download-root", default=None)
     p.add_argument("--device-index", type=int, default=0)
     p.add_argument("--language", default="en")
+    p.add_argument("--local-files-only", action="store_true", help="MODEL_DOWNLOAD=never: no download")
     a = p.parse_args()
 
     phase = "import"
@@ -60,6 +61,7 @@ def main():
             device_index=a.device_index,
             compute_type=a.compute_type,
             download_root=a.download_root,
+            local_files_only=a.local_files_only,
         )
         load_ms = int((time.monotonic() - t0) * 1000)
 

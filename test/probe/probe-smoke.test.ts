@@ -150,5 +150,13 @@ describe("smoke transcription verdicts", () => {
     const r = await runProbe(h.options());
     expect(r.verdict).toMatchObject({ code: "model_missing", stage: "smoke" });
     expect(r.verdict.fix).toContain("npm run setup");
+
+    // MODEL_DOWNLOAD=never: the smoke test does not download either (the model is not in MODEL_DIR).
+    const offline = gpuHost();
+    const r2 = await runProbe(offline.options({ localFilesOnly: true }));
+    expect(r2.verdict.code).toBe("model_missing");
+    expect(r2.verdict.message).toContain("Cannot find an appropriate cached snapshot");
+    // Allowed to download (the double "downloads" into MODEL_DIR), the same host passes.
+    expect((await runProbe(offline.options({ fresh: true }))).verdict.code).toBe("ok");
   });
 });
