@@ -1,0 +1,293 @@
+// The speech engine: one long-lived sidecar, one job at a time, restarted when it dies. A CUDA
+// failure mid-job (SIGABRT, a CUDA library error) moves this process to CPU for good and the job
+// is retried once there; a hang is killed at its deadline and reported as retryable.
+import { WorkerError } from "../errors.ts";
+import type { Logger } from "../log/logger.ts";
+import { parseTranscribeOptions, type TranscribeOptions } from "./options.ts";
+import { BYTES_PER_SAMPLE, PROTOCOL_VERSION, SAMPLE_RATE, type SidecarMessage } from "./protocol.ts";
+import { classifyFailure, describeExit } from "./recovery.ts";
+import { SidecarExit, SidecarProcess, type SpawnSpec } from "./sidecar-process.ts";
+import type { Device, EngineInfo, SpeechEngine, Transcript, TranscribeRequest } from "./types.ts";
+
+export interface EngineTimeouts {
+  startMs: number;
+  loadMs: number;
+  baseMs: number;
+  perAudioSMs: number;
+  cancelGraceMs: number;
+}
+
+export interface EngineOptions {
+  python: string;
+  script: string;
+  /** Extra environment for the sidecar (LD_LIBRARY_PATH from the probe, PYTHONPATH, ...). */
+  env?: Record<string, string>;
+  device: Device;
+  computeType: string;
+  cpuThreads: number;
+  /** Compute type after a CPU fallback. */
+  cpuComputeType?: string;
+  /** Set when the device decision already fell back to CPU (e.g. the probe's verdict). */
+  fallbackReason?: string | null;
+  defaultModel: string;
+  modelDir?: string;
+  maxCachedModels: number;
+  modelIdleUnloadMs: number;
+  allowDownload: boolean;
+  timeouts: EngineTimeouts;
+  logger: Logger;
+}
+
+const cancelled = () => new WorkerError("cancelled", "the transcription was cancelled", { retryable: false });
+const stopped = () => new WorkerError("engine_stopped", "the speech engine is stopped", { retryable: true });
+
+export class SidecarSpeechEngine implements SpeechEngine {
+  private proc: SidecarProcess | null = null;
+  private starting: Promise<SidecarProcess> | null = null;
+  private device: Device;
+  private computeType: string;
+  private fallbackReason: string | null;
+  private isStopped = false;
+  private busy = false;
+  private readonly waiters: (() => void)[] = [];
+  private readonly log: Logger;
+  private current: EngineInfo;
+
+  constructor(private readonly opts: EngineOptions) {
+    this.device = opts.device;
+    this.computeType = opts.computeType;
+    this.fallbackReason = opts.fallbackReason ?? null;
+    this.log = opts.logger.child({ stage: "asr" });
+    this.current = this.baseInfo();
+  }
+
+  get info(): EngineInfo {
+    return { ...this.current, device: this.device, compute_type: this.computeType, fallback_reason: this.fallbackReason };
+  }
+
+  async start(): Promise<EngineInfo> {
+    await this.ensure();
+    return this.info;
+  }
+
+  async stop(): Promise<void> {
+    this.isStopped = true;
+    const proc = this.proc ?? (await this.starting?.catch(() => null)) ?? null;
+    this.proc = null;
+    if (proc) await proc.shutdown(this.opts.timeouts.cancelGraceMs);
+    for (const wake of this.waiters.splice(0)) wake();
+  }
+
+  /** Loaded models and memory of the running sidecar (diagnostics and tests). */
+  async status(): Promise<Extract<SidecarMessage, { type: "status" }>> {
+    const proc = await this.ensure();
+    return (await proc.request({ type: "status", id: `status-${Date.now()}-${Math.random()}` })) as Extract<SidecarMessage, { type: "status" }>;
+  }
+
+  async transcribe(req: TranscribeRequest): Promise<Transcript> {
+    const options = parseTranscribeOptions(req.options);
+    const audioS = req.pcm.length / (SAMPLE_RATE * BYTES_PER_SAMPLE);
+    if (req.pcm.length === 0 || req.pcm.length % BYTES_PER_SAMPLE !== 0) {
+      throw new WorkerError("invalid_audio", "PCM must be a non-empty sequence of float32 samples", { retryable: false });
+    }
+    if (Math.abs(audioS - req.durationS) > 1) {
+      throw new WorkerError("invalid_audio", `PCM holds ${audioS.toFixed(2)} s of 16 kHz float32 audio but the duration says ${req.durationS} s`, { retryable: false });
+    }
+    if (req.signal?.aborted) throw cancelled();
+    await this.acquire(req.signal);
+    try {
+      if (this.isStopped) throw stopped();
+      return await this.runJob(req, options, audioS);
+    } finally {
+      this.release();
+    }
+  }
+
+  // ----- one job -------------------------------------------------------------------------
+
+  private async runJob(req: TranscribeRequest, options: TranscribeOptions, audioS: number): Promise<Transcript> {
+    for (let attempt = 1; ; attempt++) {
+      const proc = await this.ensure();
+      const device = this.device;
+      try {
+        const result = await this.attempt(proc, req, options, audioS);
+        return { ...result, device, compute_type: this.computeType, fallback_reason: this.fallbackReason, attempts: attempt };
+      } catch (err) {
+        if (this.isStopped) throw stopped();
+        const failure = classifyFailure(err, device);
+        if (failure.cudaReason) {
+          await this.fallBackToCpu(failure.cudaReason, proc);
+          if (attempt === 1 && !req.signal?.aborted) continue;
+        } else if (failure.restart || !proc.alive) {
+          proc.kill("SIGKILL");
+          this.restartSoon();
+        }
+        throw failure.error;
+      }
+    }
+  }
+
+  private async attempt(proc: SidecarProcess, req: TranscribeRequest, options: TranscribeOptions, audioS: number): Promise<Omit<Transcript, "device" | "compute_type" | "fallback_reason" | "attempts">> {
+    const model = options.model ?? this.opts.defaultModel;
+    const t = this.opts.timeouts;
+    await this.guarded(proc, req, t.loadMs, "model_load_timeout", `loading model ${model}`, () =>
+      proc.request({ type: "load", id: `${req.requestId}#load`, model }),
+    );
+    const limitMs = t.baseMs + t.perAudioSMs * audioS * (options.translate ? 2 : 1);
+    const onEvent = (m: SidecarMessage) => {
+      try {
+        if (m.type === "progress" && m.phase === "transcribe") req.onProgress?.(m.done_s, m.total_s);
+        if (m.type === "segment" && m.phase === "transcribe") req.onSegment?.(m.segment);
+      } catch (err) {
+        this.log.warn({ err }, "a transcription callback threw; ignored");
+      }
+    };
+    const reply = await this.guarded(proc, req, limitMs, "transcribe_timeout", `transcribing ${audioS.toFixed(1)} s of audio`, () =>
+      proc.request(
+        { type: "transcribe", id: req.requestId, pcm_bytes: req.pcm.length, options: { ...options, model }, stream_segments: Boolean(req.onSegment) },
+        req.pcm,
+        onEvent,
+      ),
+    );
+    if (reply.type !== "result") throw new WorkerError("sidecar_protocol_error", `unexpected reply ${reply.type}`, { retryable: true });
+    return reply.result as unknown as Omit<Transcript, "device" | "compute_type" | "fallback_reason" | "attempts">;
+  }
+
+  /**
+   * Runs one request under a deadline and the job's AbortSignal. Past the deadline the sidecar
+   * is killed (native code cannot be interrupted); a cancel is asked politely first and
+   * enforced by a kill after CANCEL_GRACE_MS.
+   */
+  private async guarded(proc: SidecarProcess, req: TranscribeRequest, limitMs: number, code: string, what: string, send: () => Promise<SidecarMessage>): Promise<SidecarMessage> {
+    const signal = req.signal;
+    let timedOut = false;
+    let aborted = false;
+    let graceTimer: NodeJS.Timeout | undefined;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      this.log.warn({ pid: proc.pid, limitMs }, `${what} exceeded its time limit: killing the sidecar`);
+      proc.kill("SIGKILL");
+    }, limitMs);
+    const onAbort = () => {
+      aborted = true;
+      proc.notify({ type: "cancel", id: req.requestId });
+      graceTimer = setTimeout(() => proc.kill("SIGKILL"), this.opts.timeouts.cancelGraceMs);
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+    try {
+      return await send();
+    } catch (err) {
+      if (timedOut) throw new WorkerError(code, `${what} took longer than ${Math.round(limitMs)} ms; the sidecar was killed`, { retryable: true, cause: err });
+      if (aborted) {
+        if (err instanceof SidecarExit) this.restartSoon();
+        throw cancelled();
+      }
+      throw err;
+    } finally {
+      clearTimeout(timer);
+      clearTimeout(graceTimer);
+      signal?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  // ----- the process -----------------------------------------------------------------------
+
+  private async fallBackToCpu(reason: string, proc: SidecarProcess): Promise<void> {
+    this.log.warn({ reason }, "CUDA failed in this process: switching the speech engine to CPU");
+    this.device = "cpu";
+    this.computeType = this.opts.cpuComputeType ?? "int8";
+    this.fallbackReason = reason;
+    if (this.proc === proc) this.proc = null;
+    proc.kill("SIGKILL");
+    await proc.exited;
+  }
+
+  private restartSoon(): void {
+    if (this.isStopped) return;
+    this.ensure().catch((err: unknown) => this.log.error({ err }, "restarting the speech sidecar failed"));
+  }
+
+  private ensure(): Promise<SidecarProcess> {
+    if (this.isStopped) return Promise.reject(stopped());
+    if (this.proc?.alive) return Promise.resolve(this.proc);
+    this.starting ??= this.spawn().finally(() => (this.starting = null));
+    return this.starting;
+  }
+
+  private async spawn(): Promise<SidecarProcess> {
+    const o = this.opts;
+    const spec: SpawnSpec = {
+      python: o.python,
+      script: o.script,
+      env: o.env ?? {},
+      args: [
+        "--device", this.device, "--compute-type", this.computeType, "--cpu-threads", String(o.cpuThreads),
+        "--max-cached-models", String(o.maxCachedModels), "--idle-unload-ms", String(o.modelIdleUnloadMs),
+        ...(o.modelDir ? ["--model-dir", o.modelDir] : []),
+        ...(o.allowDownload ? [] : ["--no-download"]),
+      ],
+    };
+    const proc = new SidecarProcess(spec, this.log, (m) => {
+      if (m.type === "unloaded") this.log.info({ model: m.model, reason: m.reason }, "model unloaded");
+    });
+    void proc.exited.then((exit) => {
+      if (this.proc === proc) this.proc = null;
+      if (!this.isStopped) this.log.warn({ pid: proc.pid, exit: describeExit(exit) }, "speech sidecar exited");
+    });
+    let hello;
+    try {
+      hello = await proc.waitHello(o.timeouts.startMs);
+    } catch (err) {
+      proc.kill("SIGKILL");
+      const exit = await proc.exited;
+      const detail = exit.spawnError ?? (exit.stderrTail.trim().split("\n").slice(-3).join(" | ") || (err instanceof Error ? err.message : String(err)));
+      throw new WorkerError("sidecar_start_failed", `the speech sidecar (${o.python}) did not start: ${detail}`, { retryable: true, cause: err });
+    }
+    const fail = (code: string, message: string) => {
+      proc.kill("SIGKILL");
+      return new WorkerError(code, message, { retryable: true });
+    };
+    if (hello.protocol !== PROTOCOL_VERSION) throw fail("sidecar_start_failed", `sidecar protocol ${hello.protocol}, expected ${PROTOCOL_VERSION}`);
+    if (!hello.faster_whisper) throw fail("engine_unavailable", `faster-whisper cannot be imported by ${o.python}: ${hello.error ?? "unknown error"} (run npm run setup)`);
+    this.current = { ...this.baseInfo(), protocol: hello.protocol, python: hello.python, faster_whisper: hello.faster_whisper, ctranslate2: hello.ctranslate2, test_double: hello.test_double, pid: hello.pid, cpu_threads: hello.cpu_threads };
+    this.log.info({ ...this.info }, "speech sidecar ready");
+    if (this.isStopped) {
+      await proc.shutdown(o.timeouts.cancelGraceMs);
+      throw stopped();
+    }
+    this.proc = proc;
+    return proc;
+  }
+
+  private baseInfo(): EngineInfo {
+    return { device: this.device, compute_type: this.computeType, cpu_threads: this.opts.cpuThreads, fallback_reason: this.fallbackReason, protocol: null, python: null, faster_whisper: null, ctranslate2: null, test_double: false, pid: null };
+  }
+
+  // ----- one job at a time -----------------------------------------------------------------
+
+  private async acquire(signal?: AbortSignal): Promise<void> {
+    if (!this.busy) {
+      this.busy = true;
+      return;
+    }
+    await new Promise<void>((resolve, reject) => {
+      const wake = () => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve();
+      };
+      const onAbort = () => {
+        const i = this.waiters.indexOf(wake);
+        if (i >= 0) this.waiters.splice(i, 1);
+        reject(cancelled());
+      };
+      this.waiters.push(wake);
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+
+  private release(): void {
+    const next = this.waiters.shift();
+    if (next) next();
+    else this.busy = false;
+  }
+}
