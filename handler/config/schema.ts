@@ -5,6 +5,7 @@ import { audioSettings } from "../audio/settings.ts";
 import { asrSettings } from "../asr/settings.ts";
 import { llmSettings } from "../llm/settings.ts";
 import { runpodSettings } from "../runpod/settings.ts";
+import { probeSettings } from "../probe/settings.ts";
 
 /** Every setting, grouped by the stage that owns it (the README table follows this order). */
 export const settingGroups = {
@@ -12,6 +13,7 @@ export const settingGroups = {
   Queue: queueSettings,
   Audio: audioSettings,
   "Speech to text": asrSettings,
+  "CUDA probe": probeSettings,
   Analysis: llmSettings,
   RunPod: runpodSettings,
 } as const;
@@ -21,6 +23,7 @@ export const settingsShape = {
   ...queueSettings,
   ...audioSettings,
   ...asrSettings,
+  ...probeSettings,
   ...llmSettings,
   ...runpodSettings,
 };
