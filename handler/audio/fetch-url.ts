@@ -99,7 +99,7 @@ function requestHeaders(url: URL, address: string, signal: AbortSignal): Promise
       headers: { "user-agent": "voice-worker-audio/1", accept: "*/*", "accept-encoding": "identity", connection: "close" },
     });
     req.once("response", resolve);
-    req.once("error", reject);
+    req.on("error", reject); // `on`: a late parser error after the response must not go unhandled
     req.end();
   });
 }

@@ -34,11 +34,12 @@ const STDERR_KEEP = 8192;
 
 /** ffmpeg's stderr made fit for an error message: input path and pointer noise removed, cut short. */
 export function summarizeStderr(stderr: string, inputPath: string, max = 400): string {
-  const text = stderr
+  const lines = stderr
     .split(`file:${inputPath}`).join("<input>")
     .split(inputPath).join("<input>")
     .replace(/\[(\w+) @ 0x[0-9a-f]+\]/g, "[$1]")
-    .split("\n").map((l) => l.trim()).filter(Boolean).join(" | ");
+    .split("\n").map((l) => l.trim()).filter(Boolean);
+  const text = [...new Set(lines)].join(" | "); // ffmpeg repeats the same error per frame
   return text.length > max ? `${text.slice(0, max)}…` : text || "(no output)";
 }
 
@@ -98,6 +99,6 @@ export async function runTool(bin: string, args: string[], opts: ToolOptions): P
     }
     throw audioError("decode_failed", `${opts.label} was killed by ${result.signal}`);
   }
-  const out = result.stdout as Uint8Array;
+  const out = result.stdout;
   return { stdout: Buffer.from(out.buffer, out.byteOffset, out.byteLength), stderr, exitCode: result.exitCode };
 }
