@@ -50,8 +50,18 @@ async function systemResolve(hostname: string): Promise<string[]> {
   return found.map((a) => a.address);
 }
 
+/** Settles with `p`, or rejects with the signal's reason as soon as it fires (DNS cannot be cancelled). */
+function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as Error);
+    if (signal.aborted) return onAbort();
+    signal.addEventListener("abort", onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
+
 /** Validates one hop's URL and resolves it to the address the connection will use. */
-async function checkHop(url: URL, policy: DownloadPolicy): Promise<string> {
+async function checkHop(url: URL, policy: DownloadPolicy, signal: AbortSignal): Promise<string> {
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     throw audioError("url_not_allowed", `only http and https URLs are accepted, not ${url.protocol}`);
   }
@@ -62,8 +72,9 @@ async function checkHop(url: URL, policy: DownloadPolicy): Promise<string> {
     addresses = [host];
   } else {
     try {
-      addresses = await (policy.resolveHost ?? systemResolve)(host);
+      addresses = await untilAborted((policy.resolveHost ?? systemResolve)(host), signal);
     } catch (err) {
+      if (signal.aborted) throw signal.reason;
       throw downloadFailed(`could not resolve ${host}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { network: true, cause: err });
     }
     if (addresses.length === 0) throw downloadFailed(`could not resolve ${host}`, { network: true });
@@ -154,8 +165,7 @@ export async function downloadToFile(rawUrl: string, dest: string, policy: Downl
 
   try {
     for (let redirects = 0; ; redirects++) {
-      const address = await checkHop(url, policy);
-      if (ctl.signal.aborted) throw ctl.signal.reason;
+      const address = await checkHop(url, policy, ctl.signal);
       headersTimer = setTimeout(
         () => stop(audioError("download_timeout", `no response headers from ${url.host} within ${policy.connectTimeoutMs} ms`)),
         policy.connectTimeoutMs,

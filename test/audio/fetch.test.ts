@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { downloadToFile, redactUrl, type DownloadPolicy } from "../../handler/audio/fetch-url.ts";
-import { expectWorkerError, startHttpServer, type TestServer } from "./helpers.ts";
+import { expectWorkerError, startHttpServer, startRawServer, type TestServer } from "./helpers.ts";
 
 let dir: string;
 let n = 0;
@@ -149,5 +149,39 @@ describe("requests and responses", () => {
     const s = await serve((_req, res) => res.writeHead(200, { "content-encoding": "identity" }).end("plain"));
     const r = await downloadToFile(s.url(), dest(), policy());
     expect(r.bytes).toBe(5);
+  });
+});
+
+describe("timeouts around name resolution", () => {
+  it("a resolver that never answers still ends at the total timeout", async () => {
+    const resolveHost = () => new Promise<string[]>(() => undefined);
+    await expectWorkerError(downloadToFile("http://slow-dns.test/", dest(), policy({ resolveHost, totalTimeoutMs: 300 })), "download_timeout", true);
+  });
+});
+
+describe("servers that break HTTP framing", () => {
+  it("an understated Content-Length: only the announced bytes are taken, the rest is never written", async () => {
+    const raw = await startRawServer((sock) => {
+      sock.once("data", () => sock.end(Buffer.concat([Buffer.from("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n"), Buffer.alloc(2 * 1024 * 1024, 0x41)])));
+    });
+    try {
+      const file = dest();
+      const r = await downloadToFile(raw.url, file, policy());
+      expect(r.bytes).toBe(10);
+      expect((await readFile(file)).length).toBe(10);
+    } finally {
+      await raw.close();
+    }
+  });
+
+  it("garbage instead of an HTTP response -> download_failed (retryable), no crash", async () => {
+    const raw = await startRawServer((sock) => {
+      sock.once("data", () => sock.end("SSH-2.0-OpenSSH_9.2\r\n"));
+    });
+    try {
+      await expectWorkerError(downloadToFile(raw.url, dest(), policy()), "download_failed", true);
+    } finally {
+      await raw.close();
+    }
   });
 });
