@@ -1,0 +1,226 @@
+// Download of a user-supplied audio URL into a file, hardened against SSRF and hostile servers:
+// http(s) only, every redirect hop re-validated, the host resolved once and the connection pinned
+// to the address that was checked (no DNS rebinding between check and connect), timeouts, a byte
+// cap counted while streaming, compressed bodies refused (never inflated), no credentials sent.
+import { lookup as dnsLookup } from "node:dns/promises";
+import type { LookupAddress } from "node:dns";
+import { open } from "node:fs/promises";
+import http, { type IncomingMessage } from "node:http";
+import https from "node:https";
+import { isIP, type LookupFunction } from "node:net";
+import { WorkerError } from "../errors.ts";
+import { isPublicAddress } from "./address-policy.ts";
+import { abortedError, audioError, downloadFailed } from "./errors.ts";
+
+export interface DownloadPolicy {
+  maxBytes: number;
+  connectTimeoutMs: number;
+  totalTimeoutMs: number;
+  maxRedirects: number;
+  allowPrivate: boolean;
+  /** Name resolution (the network boundary; tests substitute it). Default: the system resolver. */
+  resolveHost?: (hostname: string) => Promise<string[]>;
+  /** Address policy; default: public unicast only unless allowPrivate. */
+  isAddressAllowed?: (address: string) => boolean;
+}
+
+export interface DownloadResult {
+  bytes: number;
+  status: number;
+  redirects: number;
+  /** Final URL without its query string (safe to log). */
+  finalUrl: string;
+}
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+/** Scheme, host and path only: query strings of presigned URLs carry credentials. */
+export function redactUrl(url: URL | string): string {
+  try {
+    const u = typeof url === "string" ? new URL(url) : url;
+    const text = `${u.protocol}//${u.host}${u.pathname}${u.search ? "?…" : ""}`;
+    return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+  } catch {
+    return "(unparsable URL)";
+  }
+}
+
+async function systemResolve(hostname: string): Promise<string[]> {
+  const found = await dnsLookup(hostname, { all: true, verbatim: true });
+  return found.map((a) => a.address);
+}
+
+/** Settles with `p`, or rejects with the signal's reason as soon as it fires (DNS cannot be cancelled). */
+function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as Error);
+    if (signal.aborted) return onAbort();
+    signal.addEventListener("abort", onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
+
+/** Validates one hop's URL and resolves it to the address the connection will use. */
+async function checkHop(url: URL, policy: DownloadPolicy, signal: AbortSignal): Promise<string> {
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw audioError("url_not_allowed", `only http and https URLs are accepted, not ${url.protocol}`);
+  }
+  if (url.username || url.password) throw audioError("url_not_allowed", "URLs with credentials (user:password@) are not accepted");
+  const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
+  let addresses: string[];
+  if (isIP(host)) {
+    addresses = [host];
+  } else {
+    try {
+      addresses = await untilAborted((policy.resolveHost ?? systemResolve)(host), signal);
+    } catch (err) {
+      if (signal.aborted) throw signal.reason;
+      throw downloadFailed(`could not resolve ${host}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { network: true, cause: err });
+    }
+    if (addresses.length === 0) throw downloadFailed(`could not resolve ${host}`, { network: true });
+  }
+  const allowed = policy.isAddressAllowed ?? ((a: string) => policy.allowPrivate || isPublicAddress(a));
+  // One disallowed answer refuses the host: a legitimate media server never mixes in private addresses.
+  const refused = addresses.find((a) => !allowed(a));
+  if (refused !== undefined) {
+    throw audioError("url_not_allowed", `${host} resolves to ${refused}, a loopback/private/link-local address`, { details: { address: refused } });
+  }
+  return addresses[0] as string;
+}
+
+/** A lookup that always answers the address already checked, so the socket connects exactly there. */
+function pinnedLookup(address: string): LookupFunction {
+  const family = isIP(address);
+  return (_hostname, options, callback) => {
+    if (options.all) (callback as (e: null, a: LookupAddress[]) => void)(null, [{ address, family }]);
+    else callback(null, address, family);
+  };
+}
+
+/** Sends one request and resolves when its headers arrive (or rejects on error/abort). */
+function requestHeaders(url: URL, address: string, signal: AbortSignal): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const mod = url.protocol === "https:" ? https : http;
+    const req = mod.request(url, {
+      method: "GET",
+      agent: false,
+      lookup: pinnedLookup(address),
+      signal,
+      // No cookies, no Authorization: nothing of ours goes to a user-chosen server.
+      headers: { "user-agent": "voice-worker-audio/1", accept: "*/*", "accept-encoding": "identity", connection: "close" },
+    });
+    req.once("response", resolve);
+    req.on("error", reject); // `on`: a late parser error after the response must not go unhandled
+    req.end();
+  });
+}
+
+function retryAfterSeconds(res: IncomingMessage): number | undefined {
+  const v = res.headers["retry-after"];
+  const n = v === undefined ? NaN : Number(v);
+  return Number.isFinite(n) && n >= 0 ? n : undefined;
+}
+
+async function streamBody(res: IncomingMessage, dest: string, maxBytes: number): Promise<number> {
+  const file = await open(dest, "wx", 0o600);
+  let bytes = 0;
+  try {
+    for await (const chunk of res as AsyncIterable<Buffer>) {
+      bytes += chunk.length;
+      // Counted as it arrives: a missing or lying Content-Length cannot push past the cap.
+      if (bytes > maxBytes) throw audioError("audio_too_large", `download exceeded ${maxBytes} bytes`, { details: { maxBytes } });
+      await file.write(chunk);
+    }
+  } finally {
+    await file.close();
+  }
+  return bytes;
+}
+
+/**
+ * Downloads `rawUrl` into `dest` (created with mode 0600). Throws WorkerError: url_not_allowed,
+ * download_failed, download_timeout, audio_too_large, or aborted when `signal` fires.
+ */
+export async function downloadToFile(rawUrl: string, dest: string, policy: DownloadPolicy, signal?: AbortSignal): Promise<DownloadResult> {
+  let url: URL;
+  try {
+    url = new URL(rawUrl);
+  } catch {
+    throw audioError("url_not_allowed", "audio URL is not a valid absolute URL");
+  }
+
+  // One controller ends everything in flight; its reason is the error the caller gets.
+  const ctl = new AbortController();
+  const stop = (err: WorkerError) => {
+    if (!ctl.signal.aborted) ctl.abort(err);
+  };
+  const onOuterAbort = () => signal && stop(abortedError(signal, "download"));
+  if (signal?.aborted) throw abortedError(signal, "download");
+  signal?.addEventListener("abort", onOuterAbort, { once: true });
+  const total = setTimeout(
+    () => stop(audioError("download_timeout", `download took longer than ${policy.totalTimeoutMs} ms`)),
+    policy.totalTimeoutMs,
+  );
+  let headersTimer: NodeJS.Timeout | undefined;
+
+  try {
+    for (let redirects = 0; ; redirects++) {
+      const address = await checkHop(url, policy, ctl.signal);
+      headersTimer = setTimeout(
+        () => stop(audioError("download_timeout", `no response headers from ${url.host} within ${policy.connectTimeoutMs} ms`)),
+        policy.connectTimeoutMs,
+      );
+      const res = await requestHeaders(url, address, ctl.signal);
+      clearTimeout(headersTimer);
+      const status = res.statusCode ?? 0;
+
+      if (REDIRECTS.has(status)) {
+        res.destroy();
+        const location = res.headers.location;
+        if (!location) throw downloadFailed(`HTTP ${status} redirect without a Location header`, { status });
+        if (redirects >= policy.maxRedirects) {
+          throw downloadFailed(`more than ${policy.maxRedirects} redirects`, { status, details: { reason: "too_many_redirects" } });
+        }
+        try {
+          url = new URL(location, url);
+        } catch {
+          throw audioError("url_not_allowed", "redirect Location is not a valid URL");
+        }
+        continue;
+      }
+      if (status < 200 || status > 299) {
+        res.destroy();
+        const retryAfterS = retryAfterSeconds(res);
+        throw downloadFailed(`HTTP ${status} from ${redactUrl(url)}`, { status, details: retryAfterS === undefined ? {} : { retryAfterS } });
+      }
+      const encoding = (res.headers["content-encoding"] ?? "").trim().toLowerCase();
+      if (encoding !== "" && encoding !== "identity") {
+        res.destroy();
+        // Never inflated: a few KB of gzip can expand to gigabytes.
+        throw downloadFailed(`server sent a ${encoding}-encoded body; only identity is accepted`, {
+          status,
+          details: { contentEncoding: encoding },
+        });
+      }
+      const announced = Number(res.headers["content-length"]);
+      if (Number.isFinite(announced) && announced > policy.maxBytes) {
+        res.destroy();
+        throw audioError("audio_too_large", `server announced ${announced} bytes, over the ${policy.maxBytes}-byte limit`, {
+          details: { announced, maxBytes: policy.maxBytes },
+        });
+      }
+      const bytes = await streamBody(res, dest, policy.maxBytes);
+      return { bytes, status, redirects, finalUrl: redactUrl(url) };
+    }
+  } catch (err) {
+    if (ctl.signal.aborted) throw ctl.signal.reason;
+    if (err instanceof WorkerError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    throw downloadFailed(`download from ${redactUrl(url)} failed: ${code ?? (err as Error).message}`, { network: true, cause: err });
+  } finally {
+    clearTimeout(total);
+    clearTimeout(headersTimer);
+    signal?.removeEventListener("abort", onOuterAbort);
+    if (!ctl.signal.aborted) ctl.abort(); // closes any socket still open
+  }
+}
