@@ -1,0 +1,55 @@
+// Everything a job needs, started once: the device decision (preflight probe), the sidecar,
+// the analyzer and the audio limits.
+import type { Config } from "../config/schema.ts";
+import type { Logger } from "../log/logger.ts";
+import { audioLimitsFromConfig } from "../audio/index.ts";
+import { createSpeechEngine, type SpeechEngine } from "../asr/index.ts";
+import { resolveSidecarPython } from "../asr/python.ts";
+import { createAnalyzer } from "../llm/index.ts";
+import { decideDevice, type DeviceDecision } from "../probe/device-policy.ts";
+import { probeOptionsFromConfig } from "../probe/config.ts";
+import { runProbe } from "../probe/probe.ts";
+import { sidecarLibraryEnv } from "../probe/library-path.ts";
+import type { PipelineDeps } from "../pipeline/pipeline.ts";
+
+export interface Runtime {
+  deps: PipelineDeps;
+  engine: SpeechEngine;
+  decision: DeviceDecision;
+  /** Milliseconds from start to ready (probe and sidecar start included). */
+  readyMs: number;
+  stop(): Promise<void>;
+}
+
+export async function startRuntime(cfg: Config, log: Logger): Promise<Runtime> {
+  const t0 = performance.now();
+  const decision = await decideDevice({
+    device: cfg.DEVICE,
+    cpuThreads: cfg.CPU_THREADS,
+    log,
+    probe: () => runProbe(probeOptionsFromConfig(cfg, process.env)),
+  });
+  // glibc reads LD_LIBRARY_PATH only at process start: the sidecar gets the pip NVIDIA libs at spawn.
+  const env: Record<string, string> = {};
+  if (decision.device === "cuda") {
+    const libs = await sidecarLibraryEnv(resolveSidecarPython(cfg.SIDECAR_PYTHON), process.env, { timeoutMs: cfg.PROBE_TIMEOUT_MS });
+    if (libs.LD_LIBRARY_PATH) env.LD_LIBRARY_PATH = libs.LD_LIBRARY_PATH;
+  }
+  const engine = createSpeechEngine(
+    { ...cfg, CPU_THREADS: decision.cpu_threads },
+    { device: decision.device, computeType: decision.compute_type, fallbackReason: decision.fallback_reason },
+    { logger: log, env },
+  );
+  const analyzer = createAnalyzer(cfg, log);
+  const info = await engine.start();
+  if (info.test_double) log.warn("the sidecar loaded the faster-whisper TEST DOUBLE: transcripts are not real (tests and benchmarks only)");
+  const readyMs = Math.round(performance.now() - t0);
+  log.info({ device: info.device, compute_type: info.compute_type, fallback_reason: info.fallback_reason, faster_whisper: info.faster_whisper, ctranslate2: info.ctranslate2, ready_ms: readyMs }, "speech engine ready");
+  return {
+    deps: { audioLimits: audioLimitsFromConfig(cfg), engine, analyzer },
+    engine,
+    decision,
+    readyMs,
+    stop: () => engine.stop(),
+  };
+}
