@@ -21,7 +21,7 @@ export interface StageContext {
   /** Stage changes and overall progress 0..1 (audio 0-0.2, transcribe 0.2-0.9, analyze 0.9-1). */
   onProgress?(stage: Stage, progress: number): void;
   /** Each segment as the engine produces it (streaming outputs). */
-  onSegment?(segment: Segment): void;
+  onSegment?: (segment: Segment) => void;
 }
 
 export interface PreparedVoiceMessage {
@@ -81,8 +81,8 @@ export async function prepareVoiceMessage(input: JobInput, storedAudio: Buffer |
 export async function transcribeAndAnalyze(jobId: string, input: JobInput, prepared: PreparedVoiceMessage, deps: PipelineDeps, ctx: StageContext): Promise<JobOutput> {
   const t0 = performance.now();
   const { audio } = prepared;
-  const options: Record<string, unknown> = {};
-  for (const k of TRANSCRIBE_KEYS) if (input[k] !== undefined) options[k] = input[k];
+  const options: TranscribeOptionsInput = {};
+  for (const k of TRANSCRIBE_KEYS) if (input[k] !== undefined) Object.assign(options, { [k]: input[k] });
 
   ctx.onProgress?.("transcribe", 0.2);
   let t = performance.now();
@@ -90,10 +90,10 @@ export async function transcribeAndAnalyze(jobId: string, input: JobInput, prepa
     requestId: jobId,
     pcm: audio.pcm,
     durationS: audio.durationS,
-    options: options as TranscribeOptionsInput,
+    options,
     signal: ctx.signal,
     onProgress: (done, total) => ctx.onProgress?.("transcribe", 0.2 + 0.7 * (total > 0 ? Math.min(1, done / total) : 0)),
-    onSegment: ctx.onSegment,
+    onSegment: (segment) => ctx.onSegment?.(segment),
   });
   const transcribeMs = ms(t);
 
