@@ -148,15 +148,15 @@ export async function runRunpodWorker(cfg: RunpodWorkerConfig, runner: JobRunner
   let throttled = 0;
   let failed = 0;
   const shutdown = opts.signal;
-  while (!shutdown.aborted) {
+  const takeOnce = async (): Promise<number> => {
     if (slots.size() >= cfg.CONCURRENCY) {
       await slots.whenFree(cfg.CONCURRENCY, shutdown);
-      continue;
+      return 0;
     }
     const want = cfg.CONCURRENCY - slots.size();
     const started = Date.now();
     const r = await takeJobs(urls.take(want, slots.size() > 0), headers, timing.takeTimeoutMs, shutdown);
-    let wait = 0;
+    const idle = () => timing.minPollCycleMs - (Date.now() - started);
     if (r.kind === "jobs") {
       throttled = failed = 0;
       for (const rej of r.rejected) {
@@ -166,19 +166,33 @@ export async function runRunpodWorker(cfg: RunpodWorkerConfig, runner: JobRunner
       }
       if (r.jobs.length > want) log.warn({ got: r.jobs.length, want }, "the platform sent more jobs than asked for: running them all");
       for (const job of r.jobs) start(job);
-      if (r.jobs.length === 0) wait = timing.minPollCycleMs - (Date.now() - started);
-    } else if (r.kind === "none") {
+      return r.jobs.length === 0 ? idle() : 0;
+    }
+    if (r.kind === "none") {
       throttled = failed = 0;
       log.debug({ why: r.why }, "no job");
-      wait = timing.minPollCycleMs - (Date.now() - started);
-    } else if (r.kind === "throttled") {
-      throttled++;
-      wait = backoffMs(throttled, timing.throttleBaseMs, timing.errorMaxMs, random);
+      return idle();
+    }
+    if (r.kind === "throttled") {
+      const wait = backoffMs(++throttled, timing.throttleBaseMs, timing.errorMaxMs, random);
       log.warn({ waitMs: wait, times: throttled }, "job-take throttled (429); backing off");
-    } else if (r.kind === "failed") {
-      failed++;
-      wait = backoffMs(failed, timing.errorBaseMs, timing.errorMaxMs, random);
+      return wait;
+    }
+    if (r.kind === "failed") {
+      const wait = backoffMs(++failed, timing.errorBaseMs, timing.errorMaxMs, random);
       log.warn({ waitMs: wait, times: failed, reason: r.why }, "job-take failed; backing off");
+      return wait;
+    }
+    return 0; // aborted: the loop ends
+  };
+  while (!shutdown.aborted) {
+    let wait: number;
+    try {
+      wait = await takeOnce();
+    } catch (err) {
+      // Not expected (every call above handles its own failures); still never a crash, never a hot loop.
+      wait = backoffMs(++failed, timing.errorBaseMs, timing.errorMaxMs, random);
+      log.error({ err, waitMs: wait }, "job-take loop failed; backing off");
     }
     await pause(wait, shutdown);
   }

@@ -14,6 +14,7 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   await worker?.stop();
+  if (worker) expect(worker.logs.text()).not.toContain(dev.apiKey); // the key never reaches a log line
   worker = null;
   await dev.close();
   vi.restoreAllMocks();

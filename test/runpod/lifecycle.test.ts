@@ -12,7 +12,10 @@ beforeEach(() => {
   vi.spyOn(console, "log").mockImplementation(() => undefined);
 });
 afterEach(async () => {
-  await Promise.all(workers.splice(0).map((w) => w.stop()));
+  for (const w of workers.splice(0)) {
+    await w.stop();
+    expect(w.logs.text()).not.toContain(dev!.apiKey); // the key never reaches a log line
+  }
   await dev?.close();
   dev = null;
   vi.restoreAllMocks();
