@@ -1,0 +1,122 @@
+import { WorkerError } from "../errors.ts";
+import type { Logger } from "../log/logger.ts";
+import { deliverResult, postChunk, postProgress, type Poster } from "./deliver.ts";
+import { errorBody, successBody, type ErrorContext, type JobDoneBody } from "./result.ts";
+import { JobStopped, ShutdownAbort, type JobRunner, type RunnerContext, type RunpodJob } from "./runner.ts";
+import type { RejectedJob } from "./take.ts";
+
+/** Largest stream chunk the platform accepts. */
+export const MAX_STREAM_CHUNK_BYTES = 1024 * 1024;
+
+export type JobOutcome = "completed" | "failed" | "stopped" | "handed_back" | "undeliverable";
+
+export interface JobIo extends Poster {
+  log: Logger;
+  errorContext: ErrorContext;
+  refreshWorker: boolean;
+}
+
+/** Progress updates: at most one post in flight; while it runs, newer updates replace older ones. */
+class LatestWins {
+  #pending: { value: unknown } | null = null;
+  #running: Promise<void> | null = null;
+  constructor(private readonly send: (value: unknown) => Promise<void>) {}
+
+  push(value: unknown): void {
+    this.#pending = { value };
+    this.#running ??= this.#pump();
+  }
+
+  async #pump(): Promise<void> {
+    while (this.#pending) {
+      const { value } = this.#pending;
+      this.#pending = null;
+      await this.send(value).catch(() => undefined);
+    }
+    this.#running = null;
+  }
+
+  /** Drops what is queued and waits for the post in flight, so no progress lands after the result. */
+  async close(): Promise<void> {
+    this.#pending = null;
+    await this.#running;
+  }
+}
+
+/**
+ * Runs one job through the runner and answers the platform: the result (or the SDK-format error)
+ * after every progress and stream post has settled. A job stopped by the platform gets no
+ * answer; one aborted by shutdown gets none either unless it still produced a result.
+ */
+export async function executeJob(job: RunpodJob, runner: JobRunner, controller: AbortController, io: JobIo): Promise<JobOutcome> {
+  const log = io.log.child({ jobId: job.id });
+  let closed = false;
+  let streamed = false;
+  let warnedNoStream = false;
+  let chunks: Promise<void> = Promise.resolve();
+  const progress = new LatestWins((update) => postProgress(io, job.id, update, log));
+  const live = () => !closed && !controller.signal.aborted;
+
+  const ctx: RunnerContext = {
+    signal: controller.signal,
+    log,
+    progress: (update) => {
+      if (live()) progress.push(update);
+    },
+    stream: (chunk) => {
+      if (!live()) return;
+      const url = io.urls.stream(job.id);
+      if (!url) {
+        if (!warnedNoStream) log.warn("RUNPOD_WEBHOOK_POST_STREAM is not set: stream chunks are dropped");
+        warnedNoStream = true;
+        return;
+      }
+      const size = Buffer.byteLength(JSON.stringify({ output: chunk }) ?? "");
+      if (size > MAX_STREAM_CHUNK_BYTES) {
+        log.warn({ size }, "stream chunk over the platform's 1 MB limit: dropped (the final output still has it)");
+        return;
+      }
+      streamed = true;
+      chunks = chunks.then(() => postChunk(io, url, job.id, chunk, log));
+    },
+  };
+
+  const started = Date.now();
+  log.info("job started");
+  let body: JobDoneBody;
+  let failure: unknown = null;
+  try {
+    body = successBody(await runner.run(job, ctx), io.refreshWorker);
+  } catch (err) {
+    failure = err ?? new Error("job failed without an error value");
+    body = {};
+  }
+  closed = true;
+  await progress.close();
+  await chunks;
+
+  const reason: unknown = controller.signal.aborted ? controller.signal.reason : undefined;
+  if (reason instanceof JobStopped) {
+    log.info({ ms: Date.now() - started }, "job stopped by the platform: no result posted");
+    return "stopped";
+  }
+  if (failure !== null && reason instanceof ShutdownAbort) {
+    log.warn({ ms: Date.now() - started }, "job handed back on shutdown: no result posted, the platform re-queues it");
+    return "handed_back";
+  }
+  if (failure !== null) {
+    body = errorBody(failure, io.errorContext, io.refreshWorker);
+    log.warn({ err: failure, ms: Date.now() - started }, "job failed");
+  } else {
+    log.info({ ms: Date.now() - started, streamed }, "job done");
+  }
+  const delivered = await deliverResult(io, job.id, body, streamed, log);
+  if (!delivered) return "undeliverable";
+  return failure !== null || body.error !== undefined ? "failed" : "completed";
+}
+
+/** A malformed job that has an id is answered with an SDK-format error, so its client is not left waiting. */
+export async function answerRejected(rejected: RejectedJob & { id: string }, io: JobIo): Promise<void> {
+  const err = new WorkerError("invalid_job", `the platform sent a malformed job: ${rejected.reason}`, { retryable: false });
+  await deliverResult(io, rejected.id, errorBody(err, io.errorContext), false, io.log.child({ jobId: rejected.id }));
+}

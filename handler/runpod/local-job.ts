@@ -1,0 +1,43 @@
+import { hostname } from "node:os";
+import type { Logger } from "../log/logger.ts";
+import { errorBody, successBody } from "./result.ts";
+import type { JobRunner, RunpodJob } from "./runner.ts";
+
+/** What a local run reports, in the shape RunPod's local API and `/runsync` use. */
+export interface LocalJobResult {
+  id: string;
+  status: "COMPLETED" | "FAILED" | "CANCELLED";
+  output?: unknown;
+  error?: unknown;
+}
+
+export interface LocalJobHooks {
+  log: Logger;
+  signal?: AbortSignal;
+  onStream?: (chunk: unknown) => void;
+  onProgress?: (update: unknown) => void;
+}
+
+/** Runs one job as the platform would, turning its return value or error into the same body the worker posts. */
+export async function runLocalJob(runner: JobRunner, job: RunpodJob, hooks: LocalJobHooks): Promise<LocalJobResult> {
+  const log = hooks.log.child({ jobId: job.id });
+  const signal = hooks.signal ?? new AbortController().signal;
+  try {
+    const output = await runner.run(job, {
+      signal,
+      log,
+      progress: (u) => {
+        log.debug({ progress: u }, "progress");
+        hooks.onProgress?.(u);
+      },
+      stream: (chunk) => hooks.onStream?.(chunk),
+    });
+    const body = successBody(output);
+    if (body.error !== undefined) return { id: job.id, status: "FAILED", error: body.error, ...("output" in body ? { output: body.output } : {}) };
+    return { id: job.id, status: "COMPLETED", output: "output" in body ? body.output : null };
+  } catch (err) {
+    if (signal.aborted) return { id: job.id, status: "CANCELLED" };
+    log.warn({ err }, "local job failed");
+    return { id: job.id, status: "FAILED", error: errorBody(err, { hostname: hostname(), workerId: "local" }).error };
+  }
+}

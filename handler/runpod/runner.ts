@@ -1,0 +1,42 @@
+import type { Logger } from "../log/logger.ts";
+
+/** What a running job can use: its cancellation signal, progress and stream channels, its logger. */
+export interface RunnerContext {
+  /** Aborted by a job-stop (reason: JobStopped) or when the worker shuts down (reason: ShutdownAbort). */
+  signal: AbortSignal;
+  /** Latest progress; posted as `IN_PROGRESS` (at most one post in flight, the latest wins). */
+  progress(update: unknown): void;
+  /** One stream chunk; posted in order to the job-stream URL. The final result is then sent with `isStream=true`. */
+  stream(chunk: unknown): void;
+  log: Logger;
+}
+
+export interface RunpodJob {
+  id: string;
+  input: unknown;
+}
+
+/**
+ * The pipeline, seen from the RunPod loop and the local modes. `run` validates the input itself
+ * and throws a WorkerError (stable `code`, `message`, `retryable`) on failure; heavy work must
+ * run in child processes so the heartbeat timer is never starved.
+ */
+export interface JobRunner {
+  run(job: RunpodJob, ctx: RunnerContext): Promise<unknown>;
+}
+
+/** Abort reason of a job the platform asked to stop (job-stop / cancel): no result is posted. */
+export class JobStopped extends Error {
+  constructor(readonly jobId: string) {
+    super(`job ${jobId} was stopped by the platform`);
+    this.name = "JobStopped";
+  }
+}
+
+/** Abort reason of a job still running when the shutdown grace period ran out: handed back, no result posted. */
+export class ShutdownAbort extends Error {
+  constructor() {
+    super("worker is shutting down");
+    this.name = "ShutdownAbort";
+  }
+}

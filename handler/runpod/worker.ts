@@ -1,0 +1,218 @@
+import { randomUUID } from "node:crypto";
+import type { Config } from "../config/schema.ts";
+import type { Logger } from "../log/logger.ts";
+import type { UndeliverableHook } from "./deliver.ts";
+import { reportUndeliverable } from "./deliver.ts";
+import { heldJobs, type JobSlots } from "./slots.ts";
+import { backoffMs, pause, settlesWithin } from "./time.ts";
+import { answerRejected, executeJob, type JobIo, type JobOutcome } from "./job-run.ts";
+import { startHeartbeat } from "./heartbeat.ts";
+import { RUNPOD_PROTOCOL_VERSION } from "./result.ts";
+import { JobStopped, ShutdownAbort, type JobRunner } from "./runner.ts";
+import { pollJobStops } from "./stop-poll.ts";
+import { takeJobs } from "./take.ts";
+import { RunpodUrls } from "./urls.ts";
+
+export type RunpodWorkerConfig = Pick<
+  Config,
+  | "RUNPOD_WEBHOOK_GET_JOB" | "RUNPOD_WEBHOOK_POST_OUTPUT" | "RUNPOD_WEBHOOK_POST_STREAM" | "RUNPOD_WEBHOOK_PING"
+  | "RUNPOD_PING_INTERVAL" | "RUNPOD_POD_ID" | "RUNPOD_POD_HOSTNAME" | "RUNPOD_AI_API_KEY" | "RUNPOD_ENDPOINT_ID"
+  | "CONCURRENCY" | "SHUTDOWN_GRACE_MS"
+>;
+
+/** Protocol timings; the defaults suit the platform, tests shrink them. */
+export interface RunpodTiming {
+  /** Client-side bound of the job-take and job-stop long polls. */
+  takeTimeoutMs: number;
+  /** A take answered sooner than this without a job is followed by a pause (no hot loop). */
+  minPollCycleMs: number;
+  /** First back-off after a 429 (the SDK sleeps 5 s); doubles while it lasts. */
+  throttleBaseMs: number;
+  /** First back-off after any other failure; doubles up to `errorMaxMs`. */
+  errorBaseMs: number;
+  errorMaxMs: number;
+  postTimeoutMs: number;
+  postAttempts: number;
+  postBackoffBaseMs: number;
+  postBackoffMaxMs: number;
+  /** After the grace period: how long aborted jobs get to wind down before the loop returns. */
+  settleMs: number;
+}
+
+export const DEFAULT_TIMING: RunpodTiming = {
+  takeTimeoutMs: 90_000,
+  minPollCycleMs: 1000,
+  throttleBaseMs: 5000,
+  errorBaseMs: 1000,
+  errorMaxMs: 60_000,
+  postTimeoutMs: 15_000,
+  postAttempts: 5,
+  postBackoffBaseMs: 1000,
+  postBackoffMaxMs: 15_000,
+  settleMs: 10_000,
+};
+
+export interface RunpodWorkerOptions {
+  log: Logger;
+  /** Shutdown: stop taking, let running jobs finish within SHUTDOWN_GRACE_MS, hand back the rest. */
+  signal: AbortSignal;
+  /** Called with a result whose job-done post failed after every retry (it is also logged at error level). */
+  onUndeliverable?: UndeliverableHook;
+  /** Ask for a fresh worker after every job (the SDK's `refresh_worker` start option). */
+  refreshWorker?: boolean;
+  timing?: Partial<RunpodTiming>;
+  random?: () => number;
+}
+
+export type RunpodWorkerSummary = Record<JobOutcome | "taken" | "rejected", number>;
+
+/**
+ * The RunPod serverless worker loop: takes jobs (batch when CONCURRENCY > 1), runs them through
+ * `runner`, answers each on the job-done URL, pings on its own timer and honours job-stop.
+ * Never throws: every failure of the platform is logged and backed off.
+ */
+export async function runRunpodWorker(cfg: RunpodWorkerConfig, runner: JobRunner, opts: RunpodWorkerOptions): Promise<RunpodWorkerSummary> {
+  // An override left undefined keeps the default (a NaN delay would turn every back-off into a hot loop).
+  const overrides = Object.entries(opts.timing ?? {}).filter(([, v]) => typeof v === "number" && Number.isFinite(v));
+  const timing: RunpodTiming = { ...DEFAULT_TIMING, ...Object.fromEntries(overrides) };
+  const random = opts.random ?? Math.random;
+  const workerId = cfg.RUNPOD_POD_ID ?? randomUUID();
+  const log = opts.log.child({ mode: "runpod", workerId });
+  const summary: RunpodWorkerSummary = { taken: 0, rejected: 0, completed: 0, failed: 0, stopped: 0, handed_back: 0, undeliverable: 0 };
+  if (!cfg.RUNPOD_WEBHOOK_GET_JOB) {
+    log.error("RUNPOD_WEBHOOK_GET_JOB is not set: not running on RunPod");
+    return summary;
+  }
+  let urls: RunpodUrls;
+  try {
+    urls = new RunpodUrls(
+      { getJob: cfg.RUNPOD_WEBHOOK_GET_JOB, postOutput: cfg.RUNPOD_WEBHOOK_POST_OUTPUT, postStream: cfg.RUNPOD_WEBHOOK_POST_STREAM, ping: cfg.RUNPOD_WEBHOOK_PING },
+      workerId,
+    );
+  } catch (err) {
+    log.error({ err }, "invalid RunPod URL templates");
+    return summary;
+  }
+  if (!cfg.RUNPOD_WEBHOOK_POST_OUTPUT) log.error("RUNPOD_WEBHOOK_POST_OUTPUT is not set: results cannot be returned");
+  const headers: Record<string, string> = { "User-Agent": `voice-worker (runpod-protocol ${RUNPOD_PROTOCOL_VERSION})` };
+  const key = cfg.RUNPOD_AI_API_KEY?.reveal();
+  if (key) headers.Authorization = key;
+  else log.warn("RUNPOD_AI_API_KEY is not set: requests go out without Authorization");
+
+  const io: JobIo = {
+    urls, headers, timing, random, log, onUndeliverable: opts.onUndeliverable, pending: new Map(),
+    errorContext: { hostname: cfg.RUNPOD_POD_HOSTNAME ?? "unknown", workerId: cfg.RUNPOD_POD_ID ?? "unknown" },
+    refreshWorker: opts.refreshWorker === true,
+  };
+  const slots: JobSlots = heldJobs();
+  const stopAll = new AbortController(); // ends the heartbeat and the job-stop poll at the very end
+  const background = new Set<Promise<void>>();
+  const track = (p: Promise<void>) => {
+    const settled = p.catch((err: unknown) => log.error({ err }, "answering a malformed job failed"));
+    background.add(settled);
+    void settled.then(() => background.delete(settled));
+  };
+
+  const heartbeat = cfg.RUNPOD_POD_ID
+    ? startHeartbeat({ url: (ids) => urls.ping(ids, RUNPOD_PROTOCOL_VERSION), jobIds: () => slots.ids(), intervalMs: cfg.RUNPOD_PING_INTERVAL, headers, log })
+    : null;
+  if (!heartbeat) log.info("RUNPOD_POD_ID is not set: no heartbeat");
+  const stopUrl = urls.stop();
+  const stopPoll = stopUrl
+    ? pollJobStops({
+        url: stopUrl, headers, whenBusy: (s) => slots.whenBusy(s), timeoutMs: timing.takeTimeoutMs, minCycleMs: timing.minPollCycleMs,
+        errorBaseMs: timing.errorBaseMs, errorMaxMs: timing.errorMaxMs, random, log, signal: stopAll.signal,
+        onStop: (ids) => {
+          for (const id of ids) {
+            if (slots.abort(id, new JobStopped(id))) log.info({ jobId: id }, "job-stop received: cancelling the job");
+            else log.debug({ jobId: id }, "job-stop for a job not held here");
+          }
+        },
+      })
+    : Promise.resolve();
+  log.info({ concurrency: cfg.CONCURRENCY, endpoint: cfg.RUNPOD_ENDPOINT_ID, heartbeat: heartbeat !== null }, "RunPod worker started");
+
+  const start = (job: { id: string; input: unknown }) => {
+    if (slots.has(job.id)) {
+      log.warn({ jobId: job.id }, "job taken twice: already running here");
+      return;
+    }
+    summary.taken++;
+    const controller = new AbortController();
+    const task = executeJob(job, runner, controller, io)
+      .then((outcome) => void summary[outcome]++)
+      .catch((err: unknown) => log.error({ err, jobId: job.id }, "job bookkeeping failed"));
+    slots.add(job.id, controller, task);
+  };
+
+  let throttled = 0;
+  let failed = 0;
+  const shutdown = opts.signal;
+  const takeOnce = async (): Promise<number> => {
+    if (slots.size() >= cfg.CONCURRENCY) {
+      await slots.whenFree(cfg.CONCURRENCY, shutdown);
+      return 0;
+    }
+    const want = cfg.CONCURRENCY - slots.size();
+    const started = Date.now();
+    const r = await takeJobs(urls.take(want, slots.size() > 0), headers, timing.takeTimeoutMs, shutdown);
+    const idle = () => timing.minPollCycleMs - (Date.now() - started);
+    if (r.kind === "jobs") {
+      throttled = failed = 0;
+      for (const rej of r.rejected) {
+        summary.rejected++;
+        log.error({ jobId: rej.id, reason: rej.reason }, "malformed job from the platform");
+        if (rej.id !== undefined) track(answerRejected({ ...rej, id: rej.id }, io));
+      }
+      if (r.jobs.length > want) log.warn({ got: r.jobs.length, want }, "the platform sent more jobs than asked for: running them all");
+      for (const job of r.jobs) start(job);
+      return r.jobs.length === 0 ? idle() : 0;
+    }
+    if (r.kind === "none") {
+      throttled = failed = 0;
+      log.debug({ why: r.why }, "no job");
+      return idle();
+    }
+    if (r.kind === "throttled") {
+      const wait = backoffMs(++throttled, timing.throttleBaseMs, timing.errorMaxMs, random);
+      log.warn({ waitMs: wait, times: throttled }, "job-take throttled (429); backing off");
+      return wait;
+    }
+    if (r.kind === "failed") {
+      const wait = backoffMs(++failed, timing.errorBaseMs, timing.errorMaxMs, random);
+      log.warn({ waitMs: wait, times: failed, reason: r.why }, "job-take failed; backing off");
+      return wait;
+    }
+    return 0; // aborted: the loop ends
+  };
+  while (!shutdown.aborted) {
+    let wait: number;
+    try {
+      wait = await takeOnce();
+    } catch (err) {
+      // Not expected (every call above handles its own failures); still never a crash, never a hot loop.
+      wait = backoffMs(++failed, timing.errorBaseMs, timing.errorMaxMs, random);
+      log.error({ err, waitMs: wait }, "job-take loop failed; backing off");
+    }
+    await pause(wait, shutdown);
+  }
+
+  await drain(slots, cfg.SHUTDOWN_GRACE_MS, timing.settleMs, log);
+  await settlesWithin(Promise.allSettled([...background]), timing.settleMs);
+  for (const [jobId, entry] of io.pending) if (!entry.reported) await reportUndeliverable(io, jobId, entry.body, log);
+  heartbeat?.stop();
+  stopAll.abort();
+  await stopPoll;
+  log.info(summary, "RunPod worker stopped");
+  return summary;
+}
+
+/** Shutdown: running jobs get the grace period, then are aborted (handed back) and get `settleMs` to wind down. */
+async function drain(slots: JobSlots, graceMs: number, settleMs: number, log: Logger): Promise<void> {
+  if (slots.size() === 0) return;
+  log.info({ running: slots.ids(), graceMs }, "shutting down: no more jobs taken, waiting for running jobs");
+  if (await slots.settled(graceMs)) return;
+  log.warn({ running: slots.ids() }, "grace period over: stopping running jobs and handing them back");
+  slots.abortAll(new ShutdownAbort());
+  if (!(await slots.settled(settleMs))) log.error({ running: slots.ids() }, "jobs did not stop in time; leaving them");
+}

@@ -1,0 +1,60 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+
+export interface RecordedRequest {
+  at: number;
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  /** Lower-cased header names, as Node gives them. */
+  headers: Record<string, string>;
+  body: string;
+  status?: number;
+}
+
+export function send(res: ServerResponse, status: number, body?: unknown, raw?: { text: string; type: string }): void {
+  if (res.headersSent || res.destroyed) return;
+  if (raw) {
+    res.writeHead(status, { "content-type": raw.type, "content-length": Buffer.byteLength(raw.text) });
+    res.end(raw.text);
+    return;
+  }
+  if (body === undefined) {
+    res.writeHead(status);
+    res.end();
+    return;
+  }
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** The body as text, or null once it exceeds `max` bytes (the rest is drained). */
+export function readBody(req: IncomingMessage, max: number): Promise<string | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (c: Buffer) => {
+      size += c.length;
+      if (size <= max) chunks.push(c);
+    });
+    req.on("end", () => resolve(size > max ? null : Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
+export function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch {
+    return { ok: false };
+  }
+}
+
+/** True once the client hung up (a worker aborting its long poll): no job may be handed to it then. */
+export function hungUp(res: ServerResponse): () => boolean {
+  let gone = false;
+  res.on("close", () => {
+    if (!res.writableFinished) gone = true;
+  });
+  return () => gone;
+}

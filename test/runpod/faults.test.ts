@@ -1,0 +1,136 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import runpodSdk from "runpod-sdk";
+import { parseErrorReport } from "../../handler/runpod/result.ts";
+import { JobStopped } from "../../handler/runpod/runner.ts";
+import { startRunpodDevServer, type RunpodDevServer } from "../../harness/runpod-dev-server.ts";
+import { childSleep, runners, startWorker, until, workerRequests, type RunningWorker } from "./helpers.ts";
+
+let dev: RunpodDevServer;
+let worker: RunningWorker | null = null;
+
+beforeEach(async () => {
+  vi.spyOn(console, "log").mockImplementation(() => undefined);
+  dev = await startRunpodDevServer({ takeWaitMs: 1000, stopWaitMs: 1000 });
+});
+afterEach(async () => {
+  await worker?.stop();
+  if (worker) expect(worker.logs.text()).not.toContain(dev.apiKey); // the key never reaches a log line
+  worker = null;
+  await dev.close();
+  vi.restoreAllMocks();
+});
+
+const endpoint = () => runpodSdk(dev.apiKey, { baseUrl: dev.baseUrl }).endpoint(dev.endpointId)!;
+const gaps = (times: number[]) => times.slice(1).map((t, i) => t - times[i]!);
+
+describe("RunPod worker under platform faults", () => {
+  it("job-done answered 500 three times: retried with backoff, delivered exactly once", async () => {
+    dev.faults.jobDone500 = 3;
+    worker = startWorker(dev, runners.echo());
+    const r = await endpoint().runSync({ input: { n: 1 } }, 20_000);
+    expect(r.status).toBe("COMPLETED");
+    expect(r.output).toEqual({ echo: { n: 1 } });
+    const posts = workerRequests(dev, "job-done");
+    expect(posts.map((p) => p.status)).toEqual([500, 500, 500, 200]);
+    for (const p of posts) expect(p.body).toBe(posts[0]!.body); // the same result each time
+    expect(dev.job(r.id)!.deliveries).toBe(1);
+    const spacing = gaps(posts.map((p) => p.at));
+    expect(spacing[0]).toBeGreaterThanOrEqual(45); // postBackoffBaseMs 50, doubling
+    expect(spacing[2]).toBeGreaterThanOrEqual(190);
+    expect(worker.undeliverable).toEqual([]);
+  });
+
+  it("a result that cannot be posted after every retry is logged at error level and handed to onUndeliverable", async () => {
+    dev.faults.jobDone500 = 1000;
+    worker = startWorker(dev, runners.echo(), { timing: { postAttempts: 3 } });
+    const { id } = await endpoint().run({ input: { keep: "me" } });
+    await until(() => worker!.undeliverable.length === 1, 15_000, "onUndeliverable");
+    expect(worker.undeliverable[0]).toEqual({ jobId: id, body: { output: { echo: { keep: "me" } } } });
+    expect(workerRequests(dev, "job-done")).toHaveLength(3);
+    const errors = worker.logs.lines.map((l) => JSON.parse(l) as { level: number; msg: string; jobId?: string }).filter((l) => l.level >= 50);
+    expect(errors.some((l) => l.jobId === id && l.msg.includes("could not be delivered"))).toBe(true);
+  });
+
+  it("429 on job-take: backs off at least the throttle base, doubling, no request storm; then takes the job", async () => {
+    dev.faults.take429 = 3;
+    dev.enqueue({ after: "throttle" });
+    // throttleBaseMs 200 stands in for the SDK's 5 s; random 0 removes the jitter for exact spacing.
+    worker = startWorker(dev, runners.echo(), { timing: { throttleBaseMs: 200 }, random: () => 0 });
+    await until(() => workerRequests(dev, "job-done").length === 1, 15_000, "the job after the 429s");
+    const takes = workerRequests(dev, "job-take");
+    expect(takes.slice(0, 4).map((t) => t.status)).toEqual([429, 429, 429, 200]);
+    const spacing = gaps(takes.slice(0, 4).map((t) => t.at));
+    expect(spacing[0]! / 200).toBeGreaterThanOrEqual(0.95);
+    expect(spacing[1]! / 200).toBeGreaterThanOrEqual(1.9);
+    expect(spacing[2]! / 200).toBeGreaterThanOrEqual(3.8);
+  });
+
+  it("the default 429 back-off is the SDK's 5 s, jittered upward", async () => {
+    dev.faults.take429 = 1000;
+    worker = startWorker(dev, runners.echo(), { timing: { throttleBaseMs: undefined } });
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(workerRequests(dev, "job-take")).toHaveLength(1); // the next try waits at least 5 s
+    const line = worker.logs.lines.map((l) => JSON.parse(l) as { msg: string; waitMs?: number }).find((l) => l.msg.includes("throttled"))!;
+    expect(line.waitMs).toBeGreaterThanOrEqual(5000);
+    expect(line.waitMs).toBeLessThanOrEqual(7500);
+  });
+
+  it("500 on job-take: exponential back-off with a cap instead of the SDK's hot loop", async () => {
+    dev.faults.take500 = 6;
+    worker = startWorker(dev, runners.echo(), { timing: { errorBaseMs: 100, errorMaxMs: 400 }, random: () => 0 });
+    await until(() => workerRequests(dev, "job-take").length >= 7, 15_000, "takes after the 500s");
+    const spacing = gaps(workerRequests(dev, "job-take").slice(0, 7).map((t) => t.at));
+    const expected = [100, 200, 400, 400, 400, 400];
+    spacing.forEach((s, i) => expect(s).toBeGreaterThanOrEqual(expected[i]! * 0.95));
+  });
+
+  it("malformed jobs: one with an id gets the SDK-format error, the others are skipped, and the worker goes on", async () => {
+    dev.faults.malformed.push("bad_json", "empty_body", "missing_id", "missing_input");
+    worker = startWorker(dev, runners.echo());
+    const r = await endpoint().runSync({ input: { good: true } }, 20_000);
+    expect(r.status).toBe("COMPLETED");
+    expect(r.output).toEqual({ echo: { good: true } });
+    const bad = [...dev.store.jobs.values()].find((j) => j.id.startsWith("malformed-"))!;
+    expect(bad.status).toBe("FAILED");
+    const report = parseErrorReport(bad.error)!;
+    expect(report.error_type).toBe("invalid_job");
+    expect(report.error_message).toContain("missing field(s): input");
+    expect(report.retryable).toBe(false);
+    const logged = worker.logs.text();
+    expect(logged).toContain("job has missing field(s): id");
+  });
+
+  it("job-stop: a cancelled job's runner is aborted and no job-done is posted; the next job runs", async () => {
+    let stopReason: unknown = null;
+    worker = startWorker(
+      dev,
+      runners.fn(async (job, ctx) => {
+        if ((job.input as { long?: boolean }).long) {
+          try {
+            await childSleep(30, ctx.signal);
+          } finally {
+            stopReason = ctx.signal.reason;
+          }
+        }
+        return { done: job.id };
+      }),
+    );
+    const ep = endpoint();
+    const { id } = await ep.run({ input: { long: true } });
+    await until(() => dev.job(id)!.status === "IN_PROGRESS", 10_000, "the long job to start");
+    const cancelled = await ep.cancel(id);
+    expect(cancelled.status).toBe("CANCELLED");
+    await until(() => stopReason !== null, 10_000, "the runner to see the stop");
+    expect(stopReason).toBeInstanceOf(JobStopped);
+    const stopPoll = workerRequests(dev, "job-stop").find((r) => r.status === 200)!;
+    expect(stopPoll.path).toBe(`/v2/${dev.endpointId}/job-stop/pod-1`);
+    expect(stopPoll.headers.authorization).toBe(dev.apiKey);
+
+    const next = await ep.runSync({ input: { long: false } }, 20_000);
+    expect(next.status).toBe("COMPLETED");
+    const donePaths = workerRequests(dev, "job-done").map((r) => r.path);
+    expect(donePaths.some((p) => p.endsWith(`/${id}`))).toBe(false);
+    expect((await ep.status(id)).status).toBe("CANCELLED");
+    await worker.stop().then((s) => expect(s.stopped).toBe(1));
+  });
+});

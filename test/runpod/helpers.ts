@@ -1,0 +1,90 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { execa } from "execa";
+import { loadConfig } from "../../handler/config/load.ts";
+import { WorkerError } from "../../handler/errors.ts";
+import { createLogger } from "../../handler/log/logger.ts";
+import type { JobRunner, RunnerContext, RunpodJob } from "../../handler/runpod/runner.ts";
+import { runRunpodWorker, type RunpodTiming, type RunpodWorkerSummary } from "../../handler/runpod/worker.ts";
+import type { RunpodDevServer } from "../../harness/runpod-dev-server.ts";
+import { captureLines } from "../helpers/log-capture.ts";
+
+/** Fast protocol timings for tests; the production defaults are seconds to minutes. */
+export const FAST: Partial<RunpodTiming> = {
+  takeTimeoutMs: 5000,
+  minPollCycleMs: 50,
+  throttleBaseMs: 200,
+  errorBaseMs: 100,
+  errorMaxMs: 2000,
+  postTimeoutMs: 3000,
+  postBackoffBaseMs: 50,
+  postBackoffMaxMs: 400,
+  settleMs: 3000,
+};
+
+export interface RunningWorker {
+  /** Sends the shutdown signal and waits for the loop to return. */
+  stop(): Promise<RunpodWorkerSummary>;
+  done: Promise<RunpodWorkerSummary>;
+  logs: ReturnType<typeof captureLines>;
+  undeliverable: Array<{ jobId: string; body: unknown }>;
+  shutdownAt(): number | null;
+}
+
+/** A worker loop configured the way production is: from the RUNPOD_* environment the dev server hands out. */
+export function startWorker(
+  dev: RunpodDevServer,
+  runner: JobRunner,
+  o: { podId?: string; env?: Record<string, string>; timing?: Partial<RunpodTiming>; random?: () => number } = {},
+): RunningWorker {
+  const env = { ...dev.workerEnv(o.podId ?? "pod-1"), ...o.env };
+  const cfg = loadConfig({ LOG_LEVEL: "trace", ...env }, null);
+  const logs = captureLines();
+  const log = createLogger({ level: "trace", destination: logs });
+  const shutdown = new AbortController();
+  let shutdownAt: number | null = null;
+  const undeliverable: Array<{ jobId: string; body: unknown }> = [];
+  const done = runRunpodWorker(cfg, runner, {
+    log,
+    signal: shutdown.signal,
+    timing: { ...FAST, ...o.timing },
+    random: o.random,
+    onUndeliverable: async (jobId, body) => void undeliverable.push({ jobId, body }),
+  });
+  return {
+    done,
+    logs,
+    undeliverable,
+    shutdownAt: () => shutdownAt,
+    stop() {
+      shutdownAt ??= Date.now();
+      shutdown.abort();
+      return done;
+    },
+  };
+}
+
+/** Fake runners at the outer boundary: the pipeline is somebody else's; these behave like it on the wire. */
+export const runners = {
+  echo: (): JobRunner => ({ run: async (job) => ({ echo: job.input }) }),
+  fn: (run: (job: RunpodJob, ctx: RunnerContext) => Promise<unknown>): JobRunner => ({ run }),
+  failing: (code: string, retryable: boolean, details?: Record<string, unknown>): JobRunner => ({
+    run: async () => {
+      throw new WorkerError(code, `the audio could not be used (${code})`, { retryable, details });
+    },
+  }),
+};
+
+/** A long job the way the pipeline does one: waiting on a child process, not blocking the event loop. */
+export async function childSleep(seconds: number, signal: AbortSignal): Promise<void> {
+  await execa("sleep", [String(seconds)], { cancelSignal: signal });
+}
+
+export async function until(cond: () => boolean, timeoutMs = 10_000, what = "condition"): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+export const workerRequests = (dev: RunpodDevServer, op: string) => dev.requests.filter((r) => r.path.split("/")[3] === op);
