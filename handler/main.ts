@@ -1,0 +1,112 @@
+// `npm start`: picks a mode and says why, probes the device, starts the sidecar, and runs.
+//   RunPod mode:  RUNPOD_WEBHOOK_GET_JOB is set.
+//   Queue mode:   UPSTASH_REDIS_REST_URL is set.
+//   Local default: neither; the local stack (redis-server + REST server) is started and consumed.
+//   --test_input '<json>' (or ./test_input.json) and --serve-api [--port]: RunPod's local modes.
+import { existsSync } from "node:fs";
+import { loadConfigOrExit } from "./config/load.ts";
+import { Secret } from "./config/secret.ts";
+import { createLogger } from "./log/logger.ts";
+import { WorkerError } from "./errors.ts";
+import { openQueue, resolveConnection } from "./queue/index.ts";
+import { runRunpodWorker } from "./runpod/worker.ts";
+import { parseLocalArgs, runTestInput, serveApi } from "./runpod/local.ts";
+import { startLocalStack } from "../harness/local-stack.ts";
+import { removeLocalStackInfo, writeLocalStackInfo } from "../harness/local-stack-file.ts";
+import { selectMode } from "./worker/mode.ts";
+import { startRuntime } from "./worker/runtime.ts";
+import { pipelineRunner, type RunnerHooks } from "./worker/runner.ts";
+import { consumerFor, runQueueMode } from "./worker/queue-mode.ts";
+import { VERSION } from "./worker/version.ts";
+import type { Config } from "./config/schema.ts";
+import type { Logger } from "./log/logger.ts";
+
+const cfg = loadConfigOrExit();
+const log = createLogger({ level: cfg.LOG_LEVEL, format: cfg.LOG_FORMAT });
+
+let local: ReturnType<typeof parseLocalArgs>;
+try {
+  local = parseLocalArgs(process.argv.slice(2));
+} catch (err) {
+  process.stderr.write(`${(err as Error).message}\nusage: npm start [-- --test_input '<json>' | --serve-api [--port N] [--host H]]\n`);
+  process.exit(2);
+}
+const mode = selectMode(cfg);
+if (!local && mode.kind !== "runpod" && existsSync("test_input.json")) local = { kind: "test_input" };
+
+const stop = new AbortController();
+let signals = 0;
+for (const sig of ["SIGTERM", "SIGINT"] as const) {
+  process.on(sig, () => {
+    signals++;
+    if (signals > 1) process.exit(130); // a second Ctrl-C: leave now
+    log.info({ signal: sig }, "stopping: no new jobs; running ones may finish");
+    stop.abort();
+  });
+}
+
+/** RunPod runner hooks that need the Upstash queue: drain jobs, results under job_id, undeliverable results. */
+function redisHooks(c: Config, l: Logger, runtime: Awaited<ReturnType<typeof startRuntime>>): RunnerHooks & { onUndeliverable?: (id: string, body: unknown) => Promise<void> } {
+  if (!c.UPSTASH_REDIS_REST_URL) return {};
+  const queue = openQueue(c, resolveConnection(c));
+  const keep = (key: string, value: unknown) => queue.redis.set(`${queue.prefix}${key}`, JSON.stringify(value), { ex: c.RESULT_TTL_S }).then(() => undefined);
+  return {
+    drain: async (limits, signal) => {
+      const { consumer } = consumerFor(c, runtime, l, queue, "runpod-drain");
+      const deadline = limits.max_seconds === undefined ? undefined : Date.now() + limits.max_seconds * 1000;
+      const counts = await consumer.run(signal, { untilEmpty: true, maxJobs: limits.max_jobs, deadline });
+      return { drained: counts };
+    },
+    storeResult: (jobId, output) => keep(`result:${jobId}`, output),
+    onUndeliverable: async (jobId, body) => {
+      await keep(`runpod-undelivered:${jobId}`, body);
+      l.error({ jobId, key: `${queue.prefix}runpod-undelivered:${jobId}` }, "RunPod result kept in Redis after its post failed");
+    },
+  };
+}
+
+async function main(): Promise<number> {
+  log.info({ version: VERSION, mode: local ? local.kind : mode.kind }, local ? `local RunPod mode: ${local.kind}` : mode.reason);
+  const runtime = await startRuntime(cfg, log);
+  try {
+    if (local?.kind === "test_input") return await runTestInput(pipelineRunner(runtime.deps), local.json, { log, signal: stop.signal });
+    if (local?.kind === "serve_api") {
+      const api = await serveApi(pipelineRunner(runtime.deps), { port: local.port, host: local.host, log, concurrency: cfg.CONCURRENCY });
+      log.info({ url: api.url }, "local RunPod API listening");
+      await new Promise<void>((resolve) => stop.signal.addEventListener("abort", () => resolve(), { once: true }));
+      await api.close();
+      return 0;
+    }
+    if (mode.kind === "runpod") {
+      const hooks = redisHooks(cfg, log, runtime);
+      const summary = await runRunpodWorker(cfg, pipelineRunner(runtime.deps, hooks), { log, signal: stop.signal, onUndeliverable: hooks.onUndeliverable });
+      log.info({ summary }, "RunPod worker stopped");
+      return 0;
+    }
+    if (mode.kind === "queue") {
+      await runQueueMode(cfg, runtime, log, resolveConnection(cfg), stop.signal, "queue");
+      return 0;
+    }
+    const stack = await startLocalStack({ redisBin: cfg.REDIS_SERVER_BIN, restPort: cfg.LOCAL_REST_PORT });
+    writeLocalStackInfo({ ...stack.env, pid: process.pid });
+    log.info({ UPSTASH_REDIS_REST_URL: stack.env.UPSTASH_REDIS_REST_URL }, "local stack started; push work with `npm run queue -- push <file>`");
+    try {
+      const conn = { url: stack.env.UPSTASH_REDIS_REST_URL, token: new Secret(stack.env.UPSTASH_REDIS_REST_TOKEN), timeoutMs: cfg.REDIS_COMMAND_TIMEOUT_MS };
+      await runQueueMode(cfg, runtime, log, conn, stop.signal, "local");
+    } finally {
+      removeLocalStackInfo();
+      await stack.stop();
+    }
+    return 0;
+  } finally {
+    await runtime.stop();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    log.fatal({ err }, "worker failed to start or crashed");
+    process.exit(err instanceof WorkerError && !err.retryable ? 2 : 1);
+  },
+);
