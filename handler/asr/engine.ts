@@ -130,7 +130,8 @@ export class SidecarSpeechEngine implements SpeechEngine {
   private async attempt(proc: SidecarProcess, req: TranscribeRequest, options: TranscribeOptions, audioS: number): Promise<Omit<Transcript, "device" | "compute_type" | "fallback_reason" | "attempts">> {
     const model = options.model ?? this.opts.defaultModel;
     const t = this.opts.timeouts;
-    await this.guarded(proc, req, t.loadMs, "model_load_timeout", `loading model ${model}`, () =>
+    // Loading is its own step with its own deadline: a first download may take minutes.
+    const loaded = await this.guarded(proc, req, t.loadMs, "model_load_timeout", `loading model ${model}`, () =>
       proc.request({ type: "load", id: `${req.requestId}#load`, model }),
     );
     const limitMs = t.baseMs + t.perAudioSMs * audioS * (options.translate ? 2 : 1);
@@ -149,8 +150,9 @@ export class SidecarSpeechEngine implements SpeechEngine {
         onEvent,
       ),
     );
-    if (reply.type !== "result") throw new WorkerError("sidecar_protocol_error", `unexpected reply ${reply.type}`, { retryable: true });
-    return reply.result as unknown as Omit<Transcript, "device" | "compute_type" | "fallback_reason" | "attempts">;
+    if (reply.type !== "result" || loaded.type !== "loaded") throw new WorkerError("sidecar_protocol_error", `unexpected reply ${reply.type}`, { retryable: true });
+    const result = reply.result as unknown as Omit<Transcript, "device" | "compute_type" | "fallback_reason" | "attempts">;
+    return { ...result, model_cached: loaded.cached, timing_ms: { ...result.timing_ms, load: loaded.load_ms } };
   }
 
   /**
