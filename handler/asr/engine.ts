@@ -131,19 +131,21 @@ export class SidecarSpeechEngine implements SpeechEngine {
     const model = options.model ?? this.opts.defaultModel;
     const t = this.opts.timeouts;
     // Loading is its own step with its own deadline: a first download may take minutes.
-    const loaded = await this.guarded(proc, req, t.loadMs, "model_load_timeout", `loading model ${model}`, () =>
+    const loaded = await this.guarded(proc, req, "load", t.loadMs, "model_load_timeout", `loading model ${model}`, () =>
       proc.request({ type: "load", id: `${req.requestId}#load`, model }),
     );
     const limitMs = t.baseMs + t.perAudioSMs * audioS * (options.translate ? 2 : 1);
+    const passes = options.translate ? 2 : 1;
     const onEvent = (m: SidecarMessage) => {
       try {
-        if (m.type === "progress" && m.phase === "transcribe") req.onProgress?.(m.done_s, m.total_s);
+        // With a translation the second pass continues the same progress bar.
+        if (m.type === "progress") req.onProgress?.((m.phase === "translate" ? m.total_s : 0) + m.done_s, passes * m.total_s);
         if (m.type === "segment" && m.phase === "transcribe") req.onSegment?.(m.segment);
       } catch (err) {
         this.log.warn({ err }, "a transcription callback threw; ignored");
       }
     };
-    const reply = await this.guarded(proc, req, limitMs, "transcribe_timeout", `transcribing ${audioS.toFixed(1)} s of audio`, () =>
+    const reply = await this.guarded(proc, req, "transcribe", limitMs, "transcribe_timeout", `transcribing ${audioS.toFixed(1)} s of audio`, () =>
       proc.request(
         { type: "transcribe", id: req.requestId, pcm_bytes: req.pcm.length, options: { ...options, model }, stream_segments: Boolean(req.onSegment) },
         req.pcm,
@@ -157,32 +159,43 @@ export class SidecarSpeechEngine implements SpeechEngine {
 
   /**
    * Runs one request under a deadline and the job's AbortSignal. Past the deadline the sidecar
-   * is killed (native code cannot be interrupted); a cancel is asked politely first and
-   * enforced by a kill after CANCEL_GRACE_MS.
+   * is killed (native code cannot be interrupted). A cancelled transcription is asked to stop
+   * between segments and killed after CANCEL_GRACE_MS; a cancelled load is left to finish in
+   * the sidecar (the next job may want that model) while the job is rejected at once.
    */
-  private async guarded(proc: SidecarProcess, req: TranscribeRequest, limitMs: number, code: string, what: string, send: () => Promise<SidecarMessage>): Promise<SidecarMessage> {
+  private async guarded(proc: SidecarProcess, req: TranscribeRequest, step: "load" | "transcribe", limitMs: number, code: string, what: string, send: () => Promise<SidecarMessage>): Promise<SidecarMessage> {
     const signal = req.signal;
+    if (signal?.aborted) throw cancelled();
     let timedOut = false;
     let aborted = false;
     let graceTimer: NodeJS.Timeout | undefined;
+    let onAbort = () => {};
     const timer = setTimeout(() => {
       timedOut = true;
       this.log.warn({ pid: proc.pid, limitMs }, `${what} exceeded its time limit: killing the sidecar`);
       proc.kill("SIGKILL");
     }, limitMs);
-    const onAbort = () => {
-      aborted = true;
-      proc.notify({ type: "cancel", id: req.requestId });
-      graceTimer = setTimeout(() => proc.kill("SIGKILL"), this.opts.timeouts.cancelGraceMs);
-    };
+    const abortedPromise = new Promise<never>((_, reject) => {
+      onAbort = () => {
+        aborted = true;
+        if (step === "load") return reject(cancelled());
+        proc.notify({ type: "cancel", id: req.requestId });
+        graceTimer = setTimeout(() => proc.kill("SIGKILL"), this.opts.timeouts.cancelGraceMs);
+      };
+    });
+    abortedPromise.catch(() => {}); // settled only for loads; read through the race below
     signal?.addEventListener("abort", onAbort, { once: true });
+    const sent = send();
+    sent.catch(() => {}); // a load abandoned by a cancel may still fail later
     try {
-      return await send();
+      const reply = await Promise.race([sent, abortedPromise]);
+      if (aborted) throw cancelled(); // finished in the cancel window: the caller no longer wants it
+      return reply;
     } catch (err) {
       if (timedOut) throw new WorkerError(code, `${what} took longer than ${Math.round(limitMs)} ms; the sidecar was killed`, { retryable: true, cause: err });
       if (aborted) {
         if (err instanceof SidecarExit) this.restartSoon();
-        throw cancelled();
+        throw err instanceof WorkerError && err.code === "cancelled" ? err : cancelled();
       }
       throw err;
     } finally {

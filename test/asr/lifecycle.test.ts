@@ -74,6 +74,38 @@ describe("cancel", () => {
     expect((await first).segments).toHaveLength(4);
     expect(h.calls().map((c) => c.audio_samples)).toEqual([64000]); // q2 never reached the engine
   });
+
+  it("rejects at once when cancelled during a slow model load, and keeps the model loading for the next job", async () => {
+    const h = harness({ env: { FAKE_FW_LOAD_MS: "2500" } });
+    const { pid } = await h.engine.start();
+    const ac = new AbortController();
+    const job = rejection(h.engine.transcribe({ requestId: "L1", pcm: tone(1), durationS: 1, options: {}, signal: ac.signal }));
+    setTimeout(() => ac.abort(), 200);
+    expect(await job).toMatchObject({ code: "cancelled" });
+    const next = await h.engine.transcribe({ requestId: "L1", pcm: tone(1), durationS: 1, options: {} }); // same id: not poisoned
+    expect(next.segments).toHaveLength(1);
+    expect(h.loads().filter((e) => e.event === "load")).toHaveLength(1);
+    expect(h.engine.info.pid).toBe(pid);
+  });
+});
+
+describe("progress", () => {
+  it("reports seconds done per segment, over both passes when a translation is asked", async () => {
+    const h = harness();
+    const seen: [number, number][] = [];
+    await h.engine.transcribe({ requestId: "p1", pcm: tone(10), durationS: 10, options: {}, onProgress: (d, t) => seen.push([d, t]) });
+    expect(seen).toEqual([[5, 10], [10, 10]]);
+    seen.length = 0;
+    await h.engine.transcribe({ requestId: "p2", pcm: tone(10), durationS: 10, options: { translate: true }, onProgress: (d, t) => seen.push([d, t]) });
+    expect(seen).toEqual([[5, 20], [10, 20], [15, 20], [20, 20]]);
+  });
+
+  it("survives a callback that throws", async () => {
+    const h = harness();
+    const r = await h.engine.transcribe({ requestId: "cb", pcm: tone(6), durationS: 6, options: {}, onProgress: () => { throw new Error("boom"); }, onSegment: () => { throw new Error("bang"); } });
+    expect(r.segments).toHaveLength(2);
+    expect(h.logLines.some((l) => l.includes("a transcription callback threw"))).toBe(true);
+  });
 });
 
 describe("one job at a time", () => {

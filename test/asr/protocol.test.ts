@@ -126,6 +126,15 @@ describe("sidecar protocol v1", () => {
     expect(p.alive).toBe(true);
   });
 
+  it("ignores a cancel for an id it is not running (no poisoning of a later request)", async () => {
+    const p = spawn();
+    await p.waitHello(30_000);
+    p.notify({ type: "cancel", id: "same" });
+    const pcm = tone(1);
+    const reply = await p.request({ type: "transcribe", id: "same", pcm_bytes: pcm.length, options: { model: "tiny" }, stream_segments: false }, pcm);
+    expect(reply.type).toBe("result");
+  });
+
   it("exits on shutdown with code 0, and with code 3 on a garbled stream", async () => {
     const p = spawn();
     await p.waitHello(30_000);
