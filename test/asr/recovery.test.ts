@@ -120,13 +120,13 @@ describe("a dead or stuck sidecar", () => {
   });
 
   it("a hang is killed at the deadline and reported as a retryable transcribe_timeout", async () => {
-    const h = makeHarness({ engine: { timeouts: { startMs: 30_000, loadMs: 30_000, baseMs: 1500, perAudioSMs: 0, cancelGraceMs: 3000 } } });
+    const h = makeHarness({ engine: { timeouts: { startMs: 30_000, loadMs: 30_000, baseMs: 3000, perAudioSMs: 0, cancelGraceMs: 3000 } } });
     harnesses.push(h);
     h.setFault("hang");
     const { pid } = await h.engine.start();
     const err = await rejection(h.engine.transcribe({ requestId: "h1", pcm: tone(3), durationS: 3, options: {} }));
     expect(err).toMatchObject({ code: "transcribe_timeout", retryable: true });
-    expect(err.message).toContain("1500 ms");
+    expect(err.message).toContain("3000 ms");
 
     h.setFault("");
     const next = await h.engine.transcribe({ requestId: "h2", pcm: tone(3), durationS: 3, options: {} });
