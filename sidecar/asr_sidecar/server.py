@@ -133,20 +133,22 @@ class Server:
             return
         job = payload
         try:
-            if job.cancelled:
-                raise Cancelled()
-            self.current = job
-            result = run_transcribe(job, self)
-            self.send({"type": "result", "id": job.id, "result": result})
+            try:
+                if job.cancelled:
+                    raise Cancelled()
+                self.current = job
+                reply = {"type": "result", "id": job.id, "result": run_transcribe(job, self)}
+            finally:
+                # Idle again before the reply leaves: a status right after it must not see us busy.
+                self.current = None
+                job.pcm = None
+                self.jobs.pop(job.id, None)
+            self.send(reply)
         except SidecarError as err:
             self._error(job.id, err)
         except Exception as exc:  # noqa: BLE001 - never die on one bad request
             log.exception("request %s failed", job.id)
             self._error(job.id, SidecarError("transcribe_failed", "%s: %s" % (type(exc).__name__, exc)))
-        finally:
-            self.current = None
-            job.pcm = None
-            self.jobs.pop(job.id, None)
 
     def _load(self, header):
         req_id = header.get("id")
