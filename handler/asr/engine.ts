@@ -114,10 +114,11 @@ export class SidecarSpeechEngine implements SpeechEngine {
         return { ...result, device, compute_type: this.computeType, fallback_reason: this.fallbackReason, attempts: attempt };
       } catch (err) {
         if (this.isStopped) throw stopped();
+        if (req.signal?.aborted) throw cancelled();
         const failure = classifyFailure(err, device);
         if (failure.cudaReason) {
           await this.fallBackToCpu(failure.cudaReason, proc);
-          if (attempt === 1 && !req.signal?.aborted) continue;
+          if (attempt === 1) continue;
         } else if (failure.restart || !proc.alive) {
           proc.kill("SIGKILL");
           this.restartSoon();
@@ -265,6 +266,7 @@ export class SidecarSpeechEngine implements SpeechEngine {
     if (hello.protocol !== PROTOCOL_VERSION) throw fail("sidecar_start_failed", `sidecar protocol ${hello.protocol}, expected ${PROTOCOL_VERSION}`);
     if (!hello.faster_whisper) throw fail("engine_unavailable", `faster-whisper cannot be imported by ${o.python}: ${hello.error ?? "unknown error"} (run npm run setup)`);
     this.current = { ...this.baseInfo(), protocol: hello.protocol, python: hello.python, faster_whisper: hello.faster_whisper, ctranslate2: hello.ctranslate2, test_double: hello.test_double, pid: hello.pid, cpu_threads: hello.cpu_threads };
+    if (hello.test_double) this.log.warn("the sidecar loaded the faster-whisper TEST DOUBLE (PYTHONPATH=test/doubles): transcripts are fake");
     this.log.info({ ...this.info }, "speech sidecar ready");
     if (this.isStopped) {
       await proc.shutdown(o.timeouts.cancelGraceMs);
