@@ -114,10 +114,11 @@ export class SidecarSpeechEngine implements SpeechEngine {
         return { ...result, device, compute_type: this.computeType, fallback_reason: this.fallbackReason, attempts: attempt };
       } catch (err) {
         if (this.isStopped) throw stopped();
+        if (req.signal?.aborted) throw cancelled();
         const failure = classifyFailure(err, device);
         if (failure.cudaReason) {
           await this.fallBackToCpu(failure.cudaReason, proc);
-          if (attempt === 1 && !req.signal?.aborted) continue;
+          if (attempt === 1) continue;
         } else if (failure.restart || !proc.alive) {
           proc.kill("SIGKILL");
           this.restartSoon();
@@ -130,57 +131,72 @@ export class SidecarSpeechEngine implements SpeechEngine {
   private async attempt(proc: SidecarProcess, req: TranscribeRequest, options: TranscribeOptions, audioS: number): Promise<Omit<Transcript, "device" | "compute_type" | "fallback_reason" | "attempts">> {
     const model = options.model ?? this.opts.defaultModel;
     const t = this.opts.timeouts;
-    await this.guarded(proc, req, t.loadMs, "model_load_timeout", `loading model ${model}`, () =>
+    // Loading is its own step with its own deadline: a first download may take minutes.
+    const loaded = await this.guarded(proc, req, "load", t.loadMs, "model_load_timeout", `loading model ${model}`, () =>
       proc.request({ type: "load", id: `${req.requestId}#load`, model }),
     );
     const limitMs = t.baseMs + t.perAudioSMs * audioS * (options.translate ? 2 : 1);
+    const passes = options.translate ? 2 : 1;
     const onEvent = (m: SidecarMessage) => {
       try {
-        if (m.type === "progress" && m.phase === "transcribe") req.onProgress?.(m.done_s, m.total_s);
+        // With a translation the second pass continues the same progress bar.
+        if (m.type === "progress") req.onProgress?.((m.phase === "translate" ? m.total_s : 0) + m.done_s, passes * m.total_s);
         if (m.type === "segment" && m.phase === "transcribe") req.onSegment?.(m.segment);
       } catch (err) {
         this.log.warn({ err }, "a transcription callback threw; ignored");
       }
     };
-    const reply = await this.guarded(proc, req, limitMs, "transcribe_timeout", `transcribing ${audioS.toFixed(1)} s of audio`, () =>
+    const reply = await this.guarded(proc, req, "transcribe", limitMs, "transcribe_timeout", `transcribing ${audioS.toFixed(1)} s of audio`, () =>
       proc.request(
         { type: "transcribe", id: req.requestId, pcm_bytes: req.pcm.length, options: { ...options, model }, stream_segments: Boolean(req.onSegment) },
         req.pcm,
         onEvent,
       ),
     );
-    if (reply.type !== "result") throw new WorkerError("sidecar_protocol_error", `unexpected reply ${reply.type}`, { retryable: true });
-    return reply.result as unknown as Omit<Transcript, "device" | "compute_type" | "fallback_reason" | "attempts">;
+    if (reply.type !== "result" || loaded.type !== "loaded") throw new WorkerError("sidecar_protocol_error", `unexpected reply ${reply.type}`, { retryable: true });
+    const result = reply.result as unknown as Omit<Transcript, "device" | "compute_type" | "fallback_reason" | "attempts">;
+    return { ...result, model_cached: loaded.cached, timing_ms: { ...result.timing_ms, load: loaded.load_ms } };
   }
 
   /**
    * Runs one request under a deadline and the job's AbortSignal. Past the deadline the sidecar
-   * is killed (native code cannot be interrupted); a cancel is asked politely first and
-   * enforced by a kill after CANCEL_GRACE_MS.
+   * is killed (native code cannot be interrupted). A cancelled transcription is asked to stop
+   * between segments and killed after CANCEL_GRACE_MS; a cancelled load is left to finish in
+   * the sidecar (the next job may want that model) while the job is rejected at once.
    */
-  private async guarded(proc: SidecarProcess, req: TranscribeRequest, limitMs: number, code: string, what: string, send: () => Promise<SidecarMessage>): Promise<SidecarMessage> {
+  private async guarded(proc: SidecarProcess, req: TranscribeRequest, step: "load" | "transcribe", limitMs: number, code: string, what: string, send: () => Promise<SidecarMessage>): Promise<SidecarMessage> {
     const signal = req.signal;
+    if (signal?.aborted) throw cancelled();
     let timedOut = false;
     let aborted = false;
     let graceTimer: NodeJS.Timeout | undefined;
+    let onAbort = () => {};
     const timer = setTimeout(() => {
       timedOut = true;
       this.log.warn({ pid: proc.pid, limitMs }, `${what} exceeded its time limit: killing the sidecar`);
       proc.kill("SIGKILL");
     }, limitMs);
-    const onAbort = () => {
-      aborted = true;
-      proc.notify({ type: "cancel", id: req.requestId });
-      graceTimer = setTimeout(() => proc.kill("SIGKILL"), this.opts.timeouts.cancelGraceMs);
-    };
+    const abortedPromise = new Promise<never>((_, reject) => {
+      onAbort = () => {
+        aborted = true;
+        if (step === "load") return reject(cancelled());
+        proc.notify({ type: "cancel", id: req.requestId });
+        graceTimer = setTimeout(() => proc.kill("SIGKILL"), this.opts.timeouts.cancelGraceMs);
+      };
+    });
+    abortedPromise.catch(() => {}); // settled only for loads; read through the race below
     signal?.addEventListener("abort", onAbort, { once: true });
+    const sent = send();
+    sent.catch(() => {}); // a load abandoned by a cancel may still fail later
     try {
-      return await send();
+      const reply = await Promise.race([sent, abortedPromise]);
+      if (aborted) throw cancelled(); // finished in the cancel window: the caller no longer wants it
+      return reply;
     } catch (err) {
       if (timedOut) throw new WorkerError(code, `${what} took longer than ${Math.round(limitMs)} ms; the sidecar was killed`, { retryable: true, cause: err });
       if (aborted) {
         if (err instanceof SidecarExit) this.restartSoon();
-        throw cancelled();
+        throw err instanceof WorkerError && err.code === "cancelled" ? err : cancelled();
       }
       throw err;
     } finally {
@@ -250,6 +266,7 @@ export class SidecarSpeechEngine implements SpeechEngine {
     if (hello.protocol !== PROTOCOL_VERSION) throw fail("sidecar_start_failed", `sidecar protocol ${hello.protocol}, expected ${PROTOCOL_VERSION}`);
     if (!hello.faster_whisper) throw fail("engine_unavailable", `faster-whisper cannot be imported by ${o.python}: ${hello.error ?? "unknown error"} (run npm run setup)`);
     this.current = { ...this.baseInfo(), protocol: hello.protocol, python: hello.python, faster_whisper: hello.faster_whisper, ctranslate2: hello.ctranslate2, test_double: hello.test_double, pid: hello.pid, cpu_threads: hello.cpu_threads };
+    if (hello.test_double) this.log.warn("the sidecar loaded the faster-whisper TEST DOUBLE (PYTHONPATH=test/doubles): transcripts are fake");
     this.log.info({ ...this.info }, "speech sidecar ready");
     if (this.isStopped) {
       await proc.shutdown(o.timeouts.cancelGraceMs);

@@ -77,7 +77,11 @@ export class SidecarProcess {
     this.child.stderr.setEncoding("utf8");
     this.child.stderr.on("data", (chunk: string) => {
       this.stderrTail = (this.stderrTail + chunk).slice(-STDERR_TAIL_CHARS);
-      errLines.push(chunk, (line) => this.log.debug({ sidecar: this.child.pid }, line));
+      errLines.push(chunk, (line) => {
+        // The sidecar logs INFO lines routinely; its warnings and tracebacks deserve attention.
+        if (/\b(WARNING|ERROR|CRITICAL)\b|Traceback|Unable to load|Could not load/.test(line)) this.log.warn({ sidecar: this.child.pid }, line);
+        else this.log.debug({ sidecar: this.child.pid }, line);
+      });
     });
     this.exited = this.child.then(
       (res) => {

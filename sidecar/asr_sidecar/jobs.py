@@ -37,6 +37,9 @@ def _segment_dict(seg) -> dict:
 
 
 def _start(runner, audio, kwargs):
+    kwargs = dict(kwargs)
+    if isinstance(kwargs.get("vad_parameters"), dict):
+        kwargs["vad_parameters"] = dict(kwargs["vad_parameters"])  # the batched pipeline pops keys
     try:
         return runner.transcribe(audio, **kwargs)
     except Exception as exc:  # noqa: BLE001 - mapped to a stable code

@@ -40,7 +40,7 @@ class Server:
                                 on_unload=lambda name, reason: self.send({"type": "unloaded", "model": name, "reason": reason}))
         self.work = queue.Queue()
         self.current = None
-        self.cancelled_ids = set()
+        self.jobs = {}  # id -> Job, from the moment the reader queues it until it is answered
         self.exit_code = 0
         self._stop = threading.Event()
 
@@ -99,8 +99,12 @@ class Server:
                                "rss_mb": _rss_mb(), "busy": self.current.id if self.current else None})
                 elif kind == "shutdown":
                     break
-                elif kind in ("load", "transcribe"):
-                    self.work.put((kind, (header, pcm)))
+                elif kind == "transcribe":
+                    job = Job(header, pcm)
+                    self.jobs[job.id] = job
+                    self.work.put((kind, job))
+                elif kind == "load":
+                    self.work.put((kind, header))
                 else:
                     self.send({"type": "error", "id": header.get("id"), "code": "invalid_request",
                                "message": "unknown request type %r" % kind, "retryable": False})
@@ -110,47 +114,59 @@ class Server:
         except Exception as exc:  # noqa: BLE001
             log.exception("reader failed")
             self.exit_code = 3
-        if self.current is not None:
-            self.current.cancelled = True
+        for job in list(self.jobs.values()):
+            job.cancelled = True
         self.work.put(("shutdown", None))
 
     def _cancel(self, job_id):
-        current = self.current
-        if current is not None and current.id == job_id:
-            current.cancelled = True
-        else:
-            self.cancelled_ids.add(job_id)
+        # Only a queued or running job can be cancelled: a late cancel must not poison a
+        # later request that reuses the id (a queue retry of the same job).
+        job = self.jobs.get(job_id)
+        if job is not None:
+            job.cancelled = True
 
     # ----- requests ---------------------------------------------------------------------------
 
     def _handle(self, kind, payload):
-        header, pcm = payload
-        req_id = header.get("id")
+        if kind == "load":
+            self._load(payload)
+            return
+        job = payload
         try:
-            if kind == "load":
-                name = header.get("model")
-                if not isinstance(name, str) or not name:
-                    raise SidecarError("invalid_request", "load needs a model name or directory")
-                _model, load_ms = self.cache.acquire(name, self.allow_download)
-                del _model
-                self.cache.release(name)
-                self.send({"type": "loaded", "id": req_id, "model": name, "cached": load_ms is None,
-                           "load_ms": load_ms or 0})
-                return
-            job = Job(header, pcm)
-            if req_id in self.cancelled_ids:
-                self.cancelled_ids.discard(req_id)
-                raise Cancelled()
-            self.current = job
             try:
-                result = run_transcribe(job, self)
+                if job.cancelled:
+                    raise Cancelled()
+                self.current = job
+                reply = {"type": "result", "id": job.id, "result": run_transcribe(job, self)}
             finally:
+                # Idle again before the reply leaves: a status right after it must not see us busy.
                 self.current = None
                 job.pcm = None
-            self.send({"type": "result", "id": req_id, "result": result})
+                self.jobs.pop(job.id, None)
+            self.send(reply)
         except SidecarError as err:
-            self.send({"type": "error", "id": req_id, "code": err.code, "message": err.message, "retryable": err.retryable})
+            self._error(job.id, err)
         except Exception as exc:  # noqa: BLE001 - never die on one bad request
-            log.exception("request %s failed", req_id)
-            self.send({"type": "error", "id": req_id, "code": "transcribe_failed",
-                       "message": "%s: %s" % (type(exc).__name__, exc), "retryable": True})
+            log.exception("request %s failed", job.id)
+            self._error(job.id, SidecarError("transcribe_failed", "%s: %s" % (type(exc).__name__, exc)))
+
+    def _load(self, header):
+        req_id = header.get("id")
+        name = header.get("model")
+        try:
+            if not isinstance(name, str) or not name:
+                raise SidecarError("invalid_request", "load needs a model name or directory")
+            _model, load_ms = self.cache.acquire(name, self.allow_download)
+            del _model
+            self.cache.release(name)
+            self.send({"type": "loaded", "id": req_id, "model": name, "cached": load_ms is None,
+                       "load_ms": load_ms or 0})
+        except SidecarError as err:
+            self._error(req_id, err)
+        except Exception as exc:  # noqa: BLE001
+            log.exception("load %s failed", name)
+            self._error(req_id, SidecarError("model_load_failed", "%s: %s" % (type(exc).__name__, exc)))
+
+    def _error(self, req_id, err):
+        self.send({"type": "error", "id": req_id, "code": err.code, "message": err.message,
+                   "retryable": err.retryable})

@@ -1,6 +1,6 @@
 // Shared fixtures: the REAL sidecar process running on the faster-whisper TEST DOUBLE
 // (PYTHONPATH=test/doubles), a private model cache, and the double's call log.
-import { mkdtempSync, readFileSync, rmSync, existsSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLogger, type Logger } from "../../handler/log/logger.ts";
@@ -26,6 +26,8 @@ export interface Harness {
   logLines: string[];
   logger: Logger;
   engine: SidecarSpeechEngine;
+  /** Faults for the double, read at every call (a restarted sidecar sees them too). */
+  setFault(spec: string): void;
   calls(): CallRecord[];
   loads(): { event: string; model: { model_size_or_path: string; local_files_only: boolean } ; device: string; compute_type: string; pid: number }[];
   cleanup(): Promise<void>;
@@ -54,12 +56,13 @@ export function makeHarness(opts: { env?: Record<string, string>; engine?: Parti
   const modelDir = join(dir, "models");
   const callLog = join(dir, "calls.jsonl");
   const loadLog = join(dir, "loads.jsonl");
+  const faultFile = join(dir, "fault");
   const logLines: string[] = [];
   const logger = createLogger({ level: "debug", destination: { write: (l: string) => void logLines.push(l) } });
   const engine = new SidecarSpeechEngine({
     python: PYTHON,
     script: SIDECAR_SCRIPT,
-    env: { PYTHONPATH: DOUBLES, FAKE_FW_CALL_LOG: callLog, FAKE_FW_LOAD_LOG: loadLog, ...opts.env },
+    env: { PYTHONPATH: DOUBLES, FAKE_FW_CALL_LOG: callLog, FAKE_FW_LOAD_LOG: loadLog, FAKE_FW_FAULT_FILE: faultFile, ...opts.env },
     device: "cpu",
     computeType: "int8",
     cpuThreads: 2,
@@ -76,6 +79,7 @@ export function makeHarness(opts: { env?: Record<string, string>; engine?: Parti
   });
   return {
     dir, modelDir, callLog, loadLog, logLines, logger, engine,
+    setFault: (spec) => writeFileSync(faultFile, spec),
     calls: () => readJsonLines<CallRecord>(callLog),
     loads: () => readJsonLines(loadLog),
     cleanup: async () => {

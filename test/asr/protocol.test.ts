@@ -1,6 +1,6 @@
 // The wire protocol spoken by the real sidecar process (sidecar/main.py) over stdin/stdout.
 import { createHash } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -91,7 +91,6 @@ describe("sidecar protocol v1", () => {
     await p.waitHello(30_000);
     const pcm = tone(3, 0.5);
     await p.request({ type: "transcribe", id: "j", pcm_bytes: pcm.length, options: { model: "tiny" }, stream_segments: false }, pcm);
-    const { readFileSync } = await import("node:fs");
     const call = JSON.parse(readFileSync(callLog, "utf8").trim()) as { audio_sha256: string; audio_dtype: string; audio_samples: number };
     expect(call.audio_dtype).toBe("float32");
     expect(call.audio_samples).toBe(48000);
@@ -124,6 +123,15 @@ describe("sidecar protocol v1", () => {
     await expect(job).rejects.toMatchObject({ code: "cancelled", retryable: false });
     expect(progressSeen).toBeLessThan(20);
     expect(p.alive).toBe(true);
+  });
+
+  it("ignores a cancel for an id it is not running (no poisoning of a later request)", async () => {
+    const p = spawn();
+    await p.waitHello(30_000);
+    p.notify({ type: "cancel", id: "same" });
+    const pcm = tone(1);
+    const reply = await p.request({ type: "transcribe", id: "same", pcm_bytes: pcm.length, options: { model: "tiny" }, stream_segments: false }, pcm);
+    expect(reply.type).toBe("result");
   });
 
   it("exits on shutdown with code 0, and with code 3 on a garbled stream", async () => {

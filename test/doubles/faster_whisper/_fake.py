@@ -26,6 +26,7 @@ FAKE_FW_FAULT             comma list of faults:
 FAKE_FW_FAULT_FILE        path of a file holding a fault list like FAKE_FW_FAULT, read at every
                           check (when the file exists it replaces FAKE_FW_FAULT): lets a test
                           change faults between jobs of a process it does not spawn itself
+FAKE_FW_LOAD_MS           WhisperModel() takes this long (a slow disk or download)
 FAKE_FW_MS_PER_AUDIO_S    sleep this many ms per second of audio, spread over the segments
 FAKE_FW_LEAK_MB_PER_CALL  keep this many MB alive after each transcribe() call
 FAKE_FW_MODEL_MB          resident memory held by each loaded model (released with it)
@@ -182,6 +183,9 @@ class FakeCT2Whisper:
                 "Requested %s compute type, but the target device or backend do not support "
                 "efficient %s computation." % (requested, requested)
             )
+        load_ms = float(env("FAKE_FW_LOAD_MS", "0"))
+        if load_ms > 0:
+            time.sleep(load_ms / 1000.0)
         config = {}
         if files is None:
             for name in ("config.json", "model.bin"):
