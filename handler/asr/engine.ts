@@ -36,6 +36,8 @@ export interface EngineOptions {
   allowDownload: boolean;
   timeouts: EngineTimeouts;
   logger: Logger;
+  /** Told once when CUDA fails at run time (the probe's cached "ok" is then wrong: forget it). */
+  onCudaFailure?: (reason: string) => void;
 }
 
 const cancelled = () => new WorkerError("cancelled", "the transcription was cancelled", { retryable: false });
@@ -213,6 +215,7 @@ export class SidecarSpeechEngine implements SpeechEngine {
     this.device = "cpu";
     this.computeType = this.opts.cpuComputeType ?? "int8";
     this.fallbackReason = reason;
+    this.opts.onCudaFailure?.(reason);
     if (this.proc === proc) this.proc = null;
     proc.kill("SIGKILL");
     await proc.exited;

@@ -21,7 +21,7 @@ export interface DeviceChoice {
  * The engine for a loaded config. `env` is added to the sidecar's environment: the probe's
  * LD_LIBRARY_PATH (glibc reads it only at process start), or PYTHONPATH in tests.
  */
-export function createSpeechEngine(config: Config, choice: DeviceChoice, opts: { logger: Logger; env?: Record<string, string> }): SidecarSpeechEngine {
+export function createSpeechEngine(config: Config, choice: DeviceChoice, opts: { logger: Logger; env?: Record<string, string>; onCudaFailure?: (reason: string) => void }): SidecarSpeechEngine {
   return new SidecarSpeechEngine({
     python: resolveSidecarPython(config.SIDECAR_PYTHON),
     script: SIDECAR_SCRIPT,
@@ -44,5 +44,6 @@ export function createSpeechEngine(config: Config, choice: DeviceChoice, opts: {
       cancelGraceMs: config.CANCEL_GRACE_MS,
     },
     logger: opts.logger,
+    onCudaFailure: opts.onCudaFailure,
   });
 }

@@ -9,6 +9,7 @@ import { createAnalyzer } from "../llm/index.ts";
 import { decideDevice, type DeviceDecision } from "../probe/device-policy.ts";
 import { probeOptionsFromConfig } from "../probe/config.ts";
 import { runProbe } from "../probe/probe.ts";
+import { forgetCachedVerdict, probeCachePath } from "../probe/cache.ts";
 import { sidecarLibraryEnv } from "../probe/library-path.ts";
 import type { PipelineDeps } from "../pipeline/pipeline.ts";
 
@@ -38,11 +39,15 @@ export async function startRuntime(cfg: Config, log: Logger): Promise<Runtime> {
   const engine = createSpeechEngine(
     { ...cfg, CPU_THREADS: decision.cpu_threads },
     { device: decision.device, computeType: decision.compute_type, fallbackReason: decision.fallback_reason },
-    { logger: log, env },
+    {
+      logger: log,
+      env,
+      // A cached "ok" verdict just proved wrong: the next start must probe again.
+      onCudaFailure: () => forgetCachedVerdict(probeCachePath(process.env, cfg.PROBE_CACHE_DIR)),
+    },
   );
   const analyzer = createAnalyzer(cfg, log);
   const info = await engine.start();
-  if (info.test_double) log.warn("the sidecar loaded the faster-whisper TEST DOUBLE: transcripts are not real (tests and benchmarks only)");
   const readyMs = Math.round(performance.now() - t0);
   log.info({ device: info.device, compute_type: info.compute_type, fallback_reason: info.fallback_reason, faster_whisper: info.faster_whisper, ctranslate2: info.ctranslate2, ready_ms: readyMs }, "speech engine ready");
   return {

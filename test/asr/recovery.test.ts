@@ -22,8 +22,9 @@ afterEach(async () => {
   await Promise.all(harnesses.splice(0).map((h) => h.cleanup()));
 });
 
+const cudaFailures: string[] = [];
 function cuda(fault: string, env: Record<string, string> = {}): Harness {
-  const h = makeHarness({ env: { FAKE_FW_FAULT: fault, ...env }, engine: { device: "cuda", computeType: "float16" } });
+  const h = makeHarness({ env: { FAKE_FW_FAULT: fault, ...env }, engine: { device: "cuda", computeType: "float16", onCudaFailure: (r) => void cudaFailures.push(r) } });
   harnesses.push(h);
   return h;
 }
@@ -53,6 +54,7 @@ describe("CUDA failure during a job -> CPU int8, job retried once", () => {
     expect(calls[0]!.pid).not.toBe(calls[1]!.pid);
     expect(calls[1]!.model).toMatchObject({ device: "cpu", compute_type: "int8", cpu_threads: 2 });
     expect(h.engine.info).toMatchObject({ device: "cpu", compute_type: "int8", fallback_reason: r.fallback_reason });
+    expect(cudaFailures).toContain(r.fallback_reason); // the runtime forgets the probe's cached verdict on this
 
     // CUDA stays condemned for this process: the next job goes straight to CPU.
     const next = await h.engine.transcribe({ requestId: "a2", pcm: tone(2), durationS: 2, options: { language: "en" } });
