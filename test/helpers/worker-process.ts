@@ -17,7 +17,7 @@ export function startWorkerProcess(env: Record<string, string>, args: string[] =
   const child = execa("node", ["--import", "tsx", "handler/main.ts", ...args], { env: { ...DOUBLE_ENV, ...env }, reject: false, all: true });
   const lines: string[] = [];
   const waiters: Array<{ re: RegExp; resolve: (l: string) => void }> = [];
-  createInterface({ input: child.all! }).on("line", (line) => {
+  createInterface({ input: child.all }).on("line", (line) => {
     lines.push(line);
     for (const w of [...waiters]) {
       if (w.re.test(line)) {
