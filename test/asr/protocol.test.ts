@@ -46,11 +46,11 @@ describe("LineSplitter", () => {
 
 describe("sidecar protocol v1", () => {
   it("says hello with versions, device, compute type and pid", async () => {
-    const p = spawn();
+    const p = spawn({ FAKE_CT2_VERSION: "4.5.0" }); // the ctranslate2 double sits next to the faster_whisper one
     const hello = await p.waitHello(30_000);
     expect(hello).toMatchObject({ type: "hello", protocol: PROTOCOL_VERSION, faster_whisper: "1.2.1", test_double: true, device: "cpu", compute_type: "int8", cpu_threads: 2 });
     expect(hello.pid).toBe(p.pid);
-    expect(hello.ctranslate2).toBeNull(); // not installed next to the double
+    expect(hello.ctranslate2).toBe("4.5.0");
     expect(hello.python).toMatch(/^3\.\d+/);
   });
 
