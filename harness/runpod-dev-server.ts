@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import { listen } from "../handler/net/http-server.ts";
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { registerSecret } from "../handler/config/secret.ts";
 import * as client from "./runpod-dev-server/client-routes.ts";
@@ -115,7 +115,6 @@ export async function startRunpodDevServer(opts: RunpodDevServerOptions = {}): P
     return send(res, 404, { error: `no route ${m} ${rec.path}` });
   };
 
-  const sockets = new Set<Socket>();
   const server = createServer((req, res) => {
     const u = new URL(req.url ?? "/", "http://dev");
     const headers: Record<string, string> = {};
@@ -126,16 +125,8 @@ export async function startRunpodDevServer(opts: RunpodDevServerOptions = {}): P
     res.on("finish", () => (rec.status = res.statusCode));
     route(req, res, rec).catch((err: unknown) => send(res, 500, { error: (err as Error).message }));
   });
-  server.on("connection", (s) => {
-    sockets.add(s);
-    s.on("close", () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", resolve);
-  });
-  const port = (server.address() as AddressInfo).port;
-  const url = `http://${opts.host ?? "127.0.0.1"}:${port}`;
+  const listening = await listen(server, opts.port, opts.host);
+  const { port, url } = listening;
 
   const lostAfter = opts.workerLostAfterMs ?? 0;
   const sweeper = lostAfter > 0
@@ -173,8 +164,7 @@ export async function startRunpodDevServer(opts: RunpodDevServerOptions = {}): P
     requeueJobsOf: (workerId) => store.requeueJobsOf(workerId),
     async close() {
       if (sweeper) clearInterval(sweeper);
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await listening.close();
     },
   };
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import { listen, readBody } from "../net/http-server.ts";
 import type { Logger } from "../log/logger.ts";
 import { runLocalJob, type LocalJobResult } from "./local-job.ts";
 import { JobStopped, type JobRunner } from "./runner.ts";
@@ -93,7 +93,7 @@ export async function serveApi(runner: JobRunner, opts: ServeApiOptions): Promis
     const [op, id] = parts as [string?, string?];
     const method = req.method ?? "GET";
     if (method === "POST" && (op === "run" || op === "runsync") && !id) {
-      const text = await readBody(req);
+      const text = (await readBody(req, MAX_BODY))?.toString("utf8") ?? null;
       if (text === null) return send(res, 413, { error: "payload over 20 MB" });
       let input: unknown;
       try {
@@ -123,31 +123,21 @@ export async function serveApi(runner: JobRunner, opts: ServeApiOptions): Promis
     return send(res, 404, { error: `no route ${method} /${parts.join("/")}; try POST /runsync, POST /run, /status/{id}, /stream/{id}` });
   };
 
-  const sockets = new Set<Socket>();
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
       opts.log.error({ err }, "local API request failed");
       send(res, 500, { error: "internal error" });
     });
   });
-  server.on("connection", (s) => {
-    sockets.add(s);
-    s.on("close", () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(opts.port, opts.host ?? "127.0.0.1", resolve);
-  });
-  const port = (server.address() as AddressInfo).port;
-  const url = `http://${opts.host ?? "127.0.0.1"}:${port}`;
+  const listening = await listen(server, opts.port, opts.host);
+  const { port, url } = listening;
   opts.log.info({ url }, "local RunPod-style API listening: POST /runsync, POST /run, /status/{id}, /stream/{id}, POST /cancel/{id}");
   return {
     url,
     port,
     async close() {
       for (const j of jobs.values()) j.controller.abort(new JobStopped(j.id));
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await listening.close();
     },
   };
 }
@@ -159,15 +149,3 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-function readBody(req: IncomingMessage): Promise<string | null> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (c: Buffer) => {
-      size += c.length;
-      if (size <= MAX_BODY) chunks.push(c);
-    });
-    req.on("end", () => resolve(size > MAX_BODY ? null : Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
-}

@@ -1,3 +1,4 @@
+import { readBody as readBodyBytes } from "../../handler/net/http-server.ts";
 import type { IncomingMessage, ServerResponse } from "node:http";
 
 export interface RecordedRequest {
@@ -29,17 +30,8 @@ export function send(res: ServerResponse, status: number, body?: unknown, raw?: 
 }
 
 /** The body as text, or null once it exceeds `max` bytes (the rest is drained). */
-export function readBody(req: IncomingMessage, max: number): Promise<string | null> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (c: Buffer) => {
-      size += c.length;
-      if (size <= max) chunks.push(c);
-    });
-    req.on("end", () => resolve(size > max ? null : Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
+export async function readBody(req: IncomingMessage, max: number): Promise<string | null> {
+  return (await readBodyBytes(req, max))?.toString("utf8") ?? null;
 }
 
 export function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {

@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, type ServerResponse, type Server } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { listen, readBody } from "../../handler/net/http-server.ts";
 import { timingSafeEqual } from "node:crypto";
 import { Command, Redis as IORedis } from "ioredis";
 import { encodeReply, toArgs, type JsonReply, type RedisReply } from "./encode.ts";
@@ -132,28 +132,19 @@ export async function startUpstashRestServer(opts: UpstashRestOptions): Promise<
     return send(res, 404, { error: `ERR unknown path ${path}` });
   };
 
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((req, res) => {
+  const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => send(res, 500, { error: `ERR ${(err as Error).message}` }));
   });
-  server.on("connection", (s) => {
-    sockets.add(s);
-    s.on("close", () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", resolve);
-  });
-  const port = (server.address() as AddressInfo).port;
+  const listening = await listen(server, opts.port, opts.host);
+  const port = listening.port;
 
   return {
-    url: `http://${opts.host ?? "127.0.0.1"}:${port}`,
+    url: listening.url,
     port,
     token: opts.token,
     counter,
     async stop() {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await listening.close();
       shared.disconnect();
       txConn.disconnect();
     },
@@ -167,18 +158,3 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-/** The body, or null once it exceeds `max` bytes (the rest is drained and discarded). */
-function readBody(req: IncomingMessage, max: number): Promise<Buffer | null> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let over = false;
-    req.on("data", (c: Buffer) => {
-      size += c.length;
-      if (size > max) over = true;
-      else chunks.push(c);
-    });
-    req.on("end", () => resolve(over ? null : Buffer.concat(chunks)));
-    req.on("error", reject);
-  });
-}
