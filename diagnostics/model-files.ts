@@ -2,7 +2,7 @@
 // faster-whisper 1.2.1: WhisperModel(name, download_root=MODEL_DIR) resolves a name through
 // utils._MODELS to a Hugging Face repo and reads the hub cache layout
 // <cache>/models--<org>--<repo>/snapshots/<commit>/ (refs/main names the commit).
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 
@@ -157,6 +157,3 @@ function fileSize(path: string): number | null {
   return st?.isFile() ? st.size : null;
 }
 
-export function existsDir(path: string): boolean {
-  return existsSync(path) && isDir(path);
-}

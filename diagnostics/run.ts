@@ -48,7 +48,7 @@ export async function runDiagnose(input: DiagnoseInput, opts: RunOptions = {}): 
   return { ok: results.every((r) => r.status !== "fail"), steps: results };
 }
 
-async function runStep(id: StepId, name: string, check: () => Promise<Check>, limitMs: number): Promise<StepResult> {
+export async function runStep(id: StepId, name: string, check: () => Promise<Check>, limitMs: number): Promise<StepResult> {
   const started = Date.now();
   let timer: NodeJS.Timeout | undefined;
   const overrun = new Promise<Check>((resolve) => {

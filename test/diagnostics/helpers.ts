@@ -26,7 +26,7 @@ export interface DiagHost extends Host {
   bin: string;
   pythonpath: string;
   /** Runs diagnose on this host: settings from `env` (SIDECAR_PYTHON = the host's venv by default). */
-  diagnose(opts?: { env?: Record<string, string | undefined>; flags?: Partial<DiagnoseFlags>; only?: StepId[] }): Promise<StepResult[]>;
+  diagnose(opts?: { env?: Record<string, string | undefined>; flags?: Partial<DiagnoseFlags>; only?: StepId[]; repoRoot?: string }): Promise<StepResult[]>;
 }
 
 const STUB_MODULES: Record<string, string> = { av: "av", onnxruntime: "onnxruntime", numpy: "numpy" };
@@ -72,7 +72,7 @@ export function makeDiagHost(root: string, store: LibStore, python: string, spec
       const env = { ...h.env, SIDECAR_PYTHON: h.python, ...opts.env };
       const config = loadDiagnoseConfig(env, null);
       const report = await runDiagnose(
-        { config, env, flags: { requireGpu: false, quick: false, deep: false, ...opts.flags }, repoRoot: REPO, cwd: h.dir },
+        { config, env, flags: { requireGpu: false, quick: false, deep: false, ...opts.flags }, repoRoot: opts.repoRoot ?? REPO, cwd: h.dir },
         { only: opts.only },
       );
       return report.steps;
@@ -115,7 +115,7 @@ export function writeHubModel(cacheDir: string, repoId: string, files: string[])
   mkdirSync(join(repo, "refs"), { recursive: true });
   writeFileSync(join(repo, "refs", "main"), commit);
   for (const f of files) {
-    const body = f === "model.bin" ? Buffer.alloc(4096, 1) : Buffer.from(`{"file": "${f}"}`);
+    const body = f === "model.bin" ? Buffer.alloc(64 * 1024, 1) : Buffer.from(`{"file": "${f}"}`);
     const sha = createHash("sha256").update(body).update(f).digest("hex");
     writeFileSync(join(repo, "blobs", sha), body);
     symlinkSync(join("..", "..", "blobs", sha), join(snapshot, f));
