@@ -117,8 +117,11 @@ export class HostFacts {
     return findOnPath(this.python, this.env);
   }
 
-  runPython(args: string[], env = this.env): Promise<ChildOutcome> {
-    return runChild(this.python, args, { env, timeoutMs: this.timeoutMs() });
+  /** Runs the sidecar's interpreter; `problem` says why it gave no answer, for messages. */
+  async runPython(args: string[]): Promise<ChildOutcome & { problem: string }> {
+    const timeoutMs = this.timeoutMs();
+    const r = await runChild(this.python, args, { env: this.env, timeoutMs });
+    return { ...r, problem: childProblem(r, timeoutMs) };
   }
 
   readonly pythonVersion = once(async (): Promise<PythonVersion> => {
@@ -127,7 +130,7 @@ export class HostFacts {
     // Python 3.4+ prints "Python X.Y.Z" on stdout, Python 2 on stderr.
     const m = /Python (\d+)\.(\d+)(?:\.(\d+))?\S*/.exec(`${r.stdout}\n${r.stderr}`);
     if (r.exitCode === 0 && m) return { status: "ok", version: m[0].slice(7), major: Number(m[1]), minor: Number(m[2]) };
-    return { status: "failed", message: childProblem(r, this.timeoutMs()) };
+    return { status: "failed", message: r.problem };
   });
 
   /** The interpreter exists and is >= 3.9 (the rest of the Python questions need that). */
@@ -139,14 +142,14 @@ export class HostFacts {
   readonly pythonEnv = once(async (): Promise<PythonEnv | { error: string }> => {
     const r = await this.runPython([join(PY_DIR, "env_facts.py")]);
     const out = lastJson<PythonEnv>(r.stdout, (v) => "venv" in v);
-    return out ?? { error: childProblem(r, this.timeoutMs()) };
+    return out ?? { error: r.problem };
   });
 
   readonly packages = once(async (): Promise<Record<PackageModule, PackageInfo> | { error: string }> => {
     if (!(await this.pythonUsable())) return { error: `${this.python} is not a usable Python >= 3.9` };
     const r = await this.runPython([join(PY_DIR, "packages.py"), ...PACKAGES.map((p) => `${p.module}=${p.dists.join(",")}`)]);
     const out = lastJson<{ packages: Record<PackageModule, PackageInfo> }>(r.stdout, (v) => "packages" in v);
-    return out?.packages ?? { error: childProblem(r, this.timeoutMs()) };
+    return out?.packages ?? { error: r.problem };
   });
 
   /** The spawn environment of CUDA-touching children: LD_LIBRARY_PATH with the pip NVIDIA lib folders. */
