@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { WorkerError } from "../handler/errors.ts";
 import { lastJson, runChild, tail, type ChildOutcome } from "../handler/probe/child.ts";
+import { REPO_ROOT } from "../handler/probe/config.ts";
 import { resolveSidecarPython, sidecarLibraryEnv } from "../handler/probe/library-path.ts";
 import { findOnPath, queryNvidiaSmi, visibleGpu, type GpuInfo, type NvidiaSmiResult } from "../handler/probe/nvidia-smi.ts";
 import { checkLibraries, ctranslate2Facts, type Ct2FactsResult, type LibraryResult } from "../handler/probe/python-tiers.ts";
@@ -15,7 +16,6 @@ import { locateModel, type ModelLocation } from "./model-files.ts";
 import type { DiagnoseFlags } from "./types.ts";
 
 const PY_DIR = fileURLToPath(new URL("./python/", import.meta.url));
-export const DEFAULT_REPO_ROOT = fileURLToPath(new URL("../", import.meta.url));
 
 /** The sidecar's packages: import name and the distribution names that provide it. */
 export const PACKAGES = [
@@ -95,7 +95,7 @@ export class HostFacts {
     /** Epoch ms by which every check must have answered. */
     readonly deadline: number,
   ) {
-    this.repoRoot = input.repoRoot ?? DEFAULT_REPO_ROOT;
+    this.repoRoot = input.repoRoot ?? REPO_ROOT;
     this.config = input.config;
     this.env = input.env;
     this.flags = input.flags;

@@ -149,3 +149,22 @@ describe("steps 2 and 3: the CUDA libraries the installed ctranslate2 needs", ()
     expect(step(s, "python-packages").detail).toContain("faster-whisper 1.2.1; ctranslate2 4.6.3 (driver 580.159.04 >= 570)");
   });
 });
+
+describe("--deep: the probe's CUDA smoke transcription in step 1", () => {
+  const deepEnv = (h: DiagHost) => ({ WHISPER_MODEL: "tiny", MODEL_DIR: h.modelDir, PROBE_CACHE_DIR: h.cacheDir });
+
+  it("a working GPU: step 1 passes with the smoke test's words", async () => {
+    const h = host({ nvidiaSmi: "h100-580", ct2Version: "4.6.3", pipLibs: { "nvidia/cublas/lib": CUBLAS12 } });
+    const r = step(await h.diagnose({ only: ["gpu"], flags: { deep: true }, env: deepEnv(h) }), "gpu");
+    expect(r.status).toBe("pass");
+    expect(r.detail).toMatch(/CUDA works: tiny \(float16\) transcribed the smoke clip in \d+ ms with 8\/8 expected words/);
+  });
+
+  it("a GPU whose first CUDA pass aborts: step 1 fails with the probe's verdict and fix", async () => {
+    const h = host({ nvidiaSmi: "h100-580", ct2Version: "4.6.3", pipLibs: { "nvidia/cublas/lib": CUBLAS12 }, env: { FAKE_FW_FAULT: "cuda_abort" } });
+    const r = step(await h.diagnose({ only: ["gpu"], flags: { deep: true }, env: deepEnv(h) }), "gpu");
+    expect(r.status).toBe("fail");
+    expect(r.detail).toContain("CUDA smoke test: cuda_abort: The smoke transcription aborted (SIGABRT)");
+    expect(r.fix).toContain("DEVICE=cpu");
+  });
+});
