@@ -6,6 +6,7 @@ import { chmodSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync 
 import { join } from "node:path";
 import { createHash } from "node:crypto";
 import { loadDiagnoseConfig } from "../../diagnostics/config.ts";
+import { findExecutable } from "../../harness/find-executable.ts";
 import { runDiagnose } from "../../diagnostics/run.ts";
 import type { DiagnoseFlags, StepId, StepResult } from "../../diagnostics/types.ts";
 import { FIXTURES, makeHost, REPO, type Host, type HostSpec, type LibStore } from "../probe/host.ts";
@@ -54,15 +55,16 @@ export function makeDiagHost(root: string, store: LibStore, python: string, spec
   if (spec.ffmpeg === "fake") {
     for (const tool of ["ffmpeg", "ffprobe"]) symlinkSync(join(DIAG_FIXTURES, "fake-ffmpeg"), join(bin, tool));
   } else if (spec.ffmpeg === "real") {
-    for (const tool of ["ffmpeg", "ffprobe"]) symlinkSync(`/usr/bin/${tool}`, join(bin, tool));
+    for (const tool of ["ffmpeg", "ffprobe"]) {
+      const real = findExecutable(tool);
+      if (!real) throw new Error(`${tool} is not installed on this machine (npm run setup -- --tests installs it)`);
+      symlinkSync(real, join(bin, tool));
+    }
   }
   // The fakes are scripts: give them a shell and the usual tools, but nothing else of the host.
   for (const tool of ["sh", "bash", "env", "awk", "cat", "basename", "dirname", "readlink"]) {
-    try {
-      symlinkSync(`/usr/bin/${tool}`, join(bin, tool));
-    } catch {
-      // already there
-    }
+    const real = findExecutable(tool);
+    if (real) symlinkSync(real, join(bin, tool));
   }
   return {
     ...h,
