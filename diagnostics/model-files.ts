@@ -53,12 +53,15 @@ export function needsPreprocessorConfig(nameOrPath: string): boolean {
   return /large-v3|turbo/i.test(nameOrPath);
 }
 
+/** The smallest real model.bin (tiny, int8) is tens of MB; below this it is a placeholder or cut short. */
+export const MIN_MODEL_BIN_BYTES = 1024 * 1024;
+
 export interface ModelFiles {
   /** Required files that are absent (vocabulary.* counts as one). */
   missing: string[];
   /** Sum of the sizes of the files in the folder (symlinks to hub blobs followed). */
   sizeBytes: number;
-  /** A required file that exists but is empty (an interrupted download). */
+  /** Required files that are there but cannot be real: empty, or a model.bin under MIN_MODEL_BIN_BYTES. */
   empty: string[];
 }
 
@@ -79,7 +82,8 @@ export function inspectModelDir(dir: string, nameOrPath: string): ModelFiles {
     const size = fileSize(join(dir, n));
     if (size === null) continue;
     sizeBytes += size;
-    if (size === 0 && (required.includes(n) || n === vocabulary)) empty.push(n);
+    if (n === "model.bin" && size < MIN_MODEL_BIN_BYTES) empty.push(`model.bin (${size} bytes)`);
+    else if (size === 0 && (required.includes(n) || n === vocabulary)) empty.push(`${n} (0 bytes)`);
   }
   return { missing, sizeBytes, empty };
 }

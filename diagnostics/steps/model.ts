@@ -2,13 +2,19 @@
 // or MODEL_DIR / the Hugging Face cache), with every file it reads; or whether it can be
 // downloaded at the first job (MODEL_DOWNLOAD=allow and HF_HUB_OFFLINE unset).
 import type { HostFacts } from "../facts.ts";
-import { approxModelMB, inspectModelDir, MODEL_REPOS } from "../model-files.ts";
+import { approxModelMB, inspectModelDir, MODEL_REPOS, type ModelFiles } from "../model-files.ts";
 import { fail, pass, warn, type Check } from "../types.ts";
 
 export function formatBytes(n: number): string {
   if (n >= 1024 ** 3) return `${(n / 1024 ** 3).toFixed(1)} GiB`;
   if (n >= 1024 ** 2) return `${(n / 1024 ** 2).toFixed(0)} MiB`;
   return `${Math.round(n / 1024)} KiB`;
+}
+
+/** "lacks tokenizer.json and has unusable model.bin (37 bytes)", or null when complete. */
+function problems(files: ModelFiles): string | null {
+  const parts = [files.missing.length > 0 && `lacks ${files.missing.join(", ")}`, files.empty.length > 0 && `has unusable ${files.empty.join(", ")}`].filter(Boolean);
+  return parts.length > 0 ? parts.join(" and ") : null;
 }
 
 export async function modelStep(f: HostFacts): Promise<Check> {
@@ -20,9 +26,9 @@ export async function modelStep(f: HostFacts): Promise<Check> {
   }
   if (loc.kind === "dir") {
     const files = inspectModelDir(loc.path, loc.path);
-    const bad = [...files.missing, ...files.empty.map((e) => `${e} (empty)`)];
-    if (bad.length === 0) return pass(`${loc.path}: complete (${formatBytes(files.sizeBytes)})`);
-    return fail(`model directory ${loc.path} lacks ${bad.join(", ")}`, "Copy the complete model into it (config.json, model.bin, tokenizer.json, vocabulary.*, and preprocessor_config.json for large-v3/turbo), or set WHISPER_MODEL to a model name that setup downloads (`npm run setup`)");
+    const bad = problems(files);
+    if (!bad) return pass(`${loc.path}: complete (${formatBytes(files.sizeBytes)})`);
+    return fail(`model directory ${loc.path} ${bad}`, "Copy the complete model into it (config.json, model.bin, tokenizer.json, vocabulary.*, and preprocessor_config.json for large-v3/turbo), or set WHISPER_MODEL to a model name that setup downloads (`npm run setup`)");
   }
 
   const where = `${loc.repoId} in ${loc.cacheDir}`;
@@ -34,7 +40,7 @@ export async function modelStep(f: HostFacts): Promise<Check> {
     return warn(`${name} (${where}) is not downloaded yet: downloadable, the first job fetches ${size}`, `Run \`npm run setup\` to prefetch it${modelDirFix}`);
   }
   const files = inspectModelDir(loc.snapshot, loc.repoId);
-  const bad = [...files.missing, ...files.empty.map((e) => `${e} (empty)`)];
-  if (bad.length === 0) return pass(`${name}: ${loc.snapshot} (${formatBytes(files.sizeBytes)})`);
-  return fail(`${name} is incomplete in ${loc.snapshot}: ${bad.join(", ")} missing (an interrupted download?)`, `Delete ${loc.repoDir} and run \`npm run setup\` to download it again`);
+  const bad = problems(files);
+  if (!bad) return pass(`${name}: ${loc.snapshot} (${formatBytes(files.sizeBytes)})`);
+  return fail(`${name} is incomplete: ${loc.snapshot} ${bad} (an interrupted download?)`, `Delete ${loc.repoDir} and run \`npm run setup\` to download it again`);
 }

@@ -100,7 +100,7 @@ export const MODEL_FILES = ["config.json", "model.bin", "tokenizer.json", "vocab
 /** A model folder with these files (small contents). */
 export function writeModelDir(dir: string, files: string[]): string {
   mkdirSync(dir, { recursive: true });
-  for (const f of files) writeFileSync(join(dir, f), f === "model.bin" ? Buffer.alloc(4096, 1) : "{}");
+  for (const f of files) writeFileSync(join(dir, f), f === "model.bin" ? Buffer.alloc(2 * 1024 * 1024, 1) : "{}");
   return dir;
 }
 
@@ -117,7 +117,7 @@ export function writeHubModel(cacheDir: string, repoId: string, files: string[])
   mkdirSync(join(repo, "refs"), { recursive: true });
   writeFileSync(join(repo, "refs", "main"), commit);
   for (const f of files) {
-    const body = f === "model.bin" ? Buffer.alloc(64 * 1024, 1) : Buffer.from(`{"file": "${f}"}`);
+    const body = f === "model.bin" ? Buffer.alloc(2 * 1024 * 1024, 1) : Buffer.from(`{"file": "${f}"}`);
     const sha = createHash("sha256").update(body).update(f).digest("hex");
     writeFileSync(join(repo, "blobs", sha), body);
     symlinkSync(join("..", "..", "blobs", sha), join(snapshot, f));

@@ -1,7 +1,7 @@
 // Steps 4-7 on simulated hosts: ffmpeg (real, missing, or replaying ffmpeg 5.1's real output
 // without some decoders), the sidecar interpreter (missing, Python 3.8, a venv), its packages
 // (as pip's metadata describes them), and model folders (a directory, the Hugging Face cache).
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { audioDecoderCodecs, VOICE_CODECS } from "../../diagnostics/steps/ffmpeg.ts";
@@ -148,7 +148,7 @@ describe("step 7: Whisper model files", () => {
     writeModelDir(dir, ["tokenizer.json"]);
     const ok = step(await h.diagnose({ only: ["model"], env: { WHISPER_MODEL: dir } }), "model");
     expect(ok.status).toBe("pass");
-    expect(ok.detail).toMatch(/complete \(\d+ KiB\)/);
+    expect(ok.detail).toMatch(/complete \(2 MiB\)/);
   });
 
   it("large-v3 and turbo also need preprocessor_config.json (128 mel bins); tiny does not", async () => {
@@ -164,13 +164,21 @@ describe("step 7: Whisper model files", () => {
     const cache = join(h.dir, "models");
     const snapshot = writeHubModel(cache, "Systran/faster-whisper-tiny", MODEL_FILES);
     const ok = step(await h.diagnose({ only: ["model"], env: { WHISPER_MODEL: "tiny", MODEL_DIR: cache } }), "model");
-    expect(ok).toMatchObject({ status: "pass", detail: `tiny: ${snapshot} (64 KiB)` });
+    expect(ok).toMatchObject({ status: "pass", detail: `tiny: ${snapshot} (2 MiB)` });
 
     const turboSnap = writeHubModel(cache, "mobiuslabsgmbh/faster-whisper-large-v3-turbo", ["config.json", "model.bin", "vocabulary.json", "preprocessor_config.json"]);
     const bad = step(await h.diagnose({ only: ["model"], env: { WHISPER_MODEL: "turbo", MODEL_DIR: cache } }), "model");
     expect(bad.status).toBe("fail");
-    expect(bad.detail).toContain(`turbo is incomplete in ${turboSnap}: tokenizer.json missing`);
+    expect(bad.detail).toBe(`turbo is incomplete: ${turboSnap} lacks tokenizer.json (an interrupted download?)`);
     expect(bad.fix).toContain(join(cache, "models--mobiuslabsgmbh--faster-whisper-large-v3-turbo"));
+  });
+
+  it("a placeholder model.bin (the test double's, 37 bytes) is not a model", async () => {
+    const h = host();
+    const dir = writeModelDir(join(h.dir, "placeholder"), MODEL_FILES);
+    writeFileSync(join(dir, "model.bin"), "TEST DOUBLE: not a CTranslate2 model\n");
+    const r = step(await h.diagnose({ only: ["model"], env: { WHISPER_MODEL: dir } }), "model");
+    expect(r).toMatchObject({ status: "fail", detail: `model directory ${dir} has unusable model.bin (37 bytes)` });
   });
 
   it("not downloaded: a warning when downloads are allowed, a failure when offline", async () => {
