@@ -6,6 +6,7 @@ import { asrSettings } from "../asr/settings.ts";
 import { llmSettings } from "../llm/settings.ts";
 import { runpodSettings } from "../runpod/settings.ts";
 import { probeSettings } from "../probe/settings.ts";
+import { diagnoseSettings } from "../../diagnostics/settings.ts";
 
 /** Every setting, grouped by the stage that owns it (the README table follows this order). */
 export const settingGroups = {
@@ -14,6 +15,7 @@ export const settingGroups = {
   Audio: audioSettings,
   "Speech to text": asrSettings,
   "CUDA probe": probeSettings,
+  Diagnose: diagnoseSettings,
   Analysis: llmSettings,
   RunPod: runpodSettings,
 } as const;
@@ -24,6 +26,7 @@ export const settingsShape = {
   ...audioSettings,
   ...asrSettings,
   ...probeSettings,
+  ...diagnoseSettings,
   ...llmSettings,
   ...runpodSettings,
 };

@@ -3,7 +3,7 @@
 // nvidia/cudnn/lib, CUDA 13 wheels -> nvidia/cu13/lib) of the sidecar's interpreter, ahead of
 // whatever the host already set. glibc reads LD_LIBRARY_PATH only when a process starts, so
 // it must be in the spawn environment; setting os.environ inside Python is too late.
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { WorkerError } from "../errors.ts";
 import { lastJson, runChild, tail } from "./child.ts";
@@ -65,12 +65,8 @@ export async function sidecarLibraryEnv(
   return { LD_LIBRARY_PATH: buildLdLibraryPath(libDirs, baseEnv.LD_LIBRARY_PATH), libDirs };
 }
 
-/** The interpreter the sidecar runs: SIDECAR_PYTHON, else sidecar/.venv/bin/python, else python3. */
-export function resolveSidecarPython(setting: string | undefined, repoRoot: string): string {
-  if (setting) return setting;
-  const venv = join(repoRoot, "sidecar", ".venv", "bin", "python");
-  return existsSync(venv) ? venv : "python3";
-}
+/** One rule for the sidecar interpreter, wherever it is needed (the sidecar, the probe, diagnose). */
+export { resolveSidecarPython } from "../asr/python.ts";
 
 function isDir(path: string): boolean {
   try {
