@@ -133,6 +133,23 @@ describe("the image's build context (.dockerignore)", () => {
     expect([...needed].filter((f) => !inImage(f))).toEqual([]);
   });
 
+  it("the image's programs import only production dependencies (the image installs with npm ci --omit=dev)", () => {
+    const pkg = JSON.parse(read("package.json")) as { dependencies: Record<string, string> };
+    const entries = [...scriptProgram("start"), ...scriptProgram("diagnose"), ...scriptProgram("queue"), "harness/rest-server.ts", "harness/runpod-dev.ts", "harness/compose-push.ts"];
+    const bare = new Set<string>();
+    for (const e of entries) {
+      for (const f of [...loadedFiles(e)].filter((x) => x.endsWith(".ts"))) {
+        for (const m of read(f).matchAll(/(?:^|\s)(?:import|export)\s(?!type\s)[^;]*?from\s+"([^".][^"]*)"|import\(\s*"([^".][^"]*)"\s*\)/gm)) {
+          const spec = m[1] ?? m[2]!;
+          if (spec.startsWith("node:")) continue;
+          bare.add(spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : spec.split("/")[0]!);
+        }
+      }
+    }
+    expect(bare.size).toBeGreaterThanOrEqual(4);
+    expect([...bare].filter((name) => !(name in pkg.dependencies))).toEqual([]);
+  });
+
   it("the matcher follows Docker's rules (last match wins, parents count, ! re-includes)", () => {
     const m = dockerignore("*\n!src/\nsrc/secret\n**/*.pyc\n");
     expect(m("src/a/b.ts")).toBe(true);
