@@ -65,9 +65,9 @@ async function launch(bin: string, port: number, timeoutMs: number): Promise<Red
     "--logfile", "", "--loglevel", "warning",
   ];
   const setpriv = findExecutable("setpriv");
-  const child: ResultPromise = setpriv
-    ? execa(setpriv, ["--pdeathsig", "SIGKILL", "--", bin, ...args], { reject: false, cleanup: true, stdin: "ignore", buffer: false })
-    : execa(bin, args, { reject: false, cleanup: true, stdin: "ignore", buffer: false });
+  // Own process group: a terminal's Ctrl-C must not kill Redis before the worker has drained.
+  const opts = { reject: false, cleanup: true, detached: true, stdin: "ignore", buffer: false } as const;
+  const child: ResultPromise = setpriv ? execa(setpriv, ["--pdeathsig", "SIGKILL", "--", bin, ...args], opts) : execa(bin, args, opts);
   let exited = false;
   let output = "";
   child.stdout?.on("data", (d: Buffer) => (output = (output + d.toString()).slice(-2000)));

@@ -10,6 +10,7 @@ stderr. Device and compute type are fixed for the life of the process (never "au
 import argparse
 import logging
 import os
+import signal
 import sys
 
 
@@ -52,6 +53,9 @@ def import_engine():
 
 
 def main(argv=None):
+    # Ctrl-C in a terminal reaches the whole process group; the worker, not the terminal, ends
+    # this process (shutdown request or stdin EOF), after its last job is answered.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     args = parse_args(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(stream=sys.stderr, level=args.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -25,7 +25,8 @@ export function createSpeechEngine(config: Config, choice: DeviceChoice, opts: {
   return new SidecarSpeechEngine({
     python: resolveSidecarPython(config.SIDECAR_PYTHON),
     script: SIDECAR_SCRIPT,
-    env: opts.env,
+    // With downloads forbidden, huggingface_hub must not even try the network.
+    env: { ...(config.MODEL_DOWNLOAD === "never" ? { HF_HUB_OFFLINE: "1" } : {}), ...opts.env },
     device: choice.device,
     computeType: choice.computeType,
     cpuThreads: config.CPU_THREADS || availableParallelism(),

@@ -49,6 +49,9 @@ export async function startUpstashRestServer(opts: UpstashRestOptions): Promise<
   const redisOpts = { host: opts.redis.host, port: opts.redis.port, protocol: 2 as const, maxRetriesPerRequest: 1 };
   const shared = new IORedis(redisOpts);
   const txConn = new IORedis(redisOpts);
+  // Connection errors surface per command as {error}; without listeners ioredis would also
+  // print "Unhandled error event" for each reconnect attempt.
+  for (const conn of [shared, txConn]) conn.on("error", () => undefined);
   let txChain: Promise<unknown> = Promise.resolve();
   const counter = new CommandCounter();
   const expected = Buffer.from(`Bearer ${opts.token}`);
