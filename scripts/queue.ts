@@ -69,17 +69,15 @@ async function main(argv: string[]): Promise<number> {
         for (const k of ["audio", "audio_base64", "audio_key"]) if (k in extra) throw new UsageError(`--options must not set ${k}`);
       }
       const id = o.id ?? randomUUID();
-      let input: Record<string, unknown>;
+      let r;
       if (/^https?:\/\//i.test(source)) {
-        input = { ...extra, audio: source };
+        r = await queue.enqueue({ input: { ...extra, audio: source } }, { id, priority });
       } else {
         const size = await stat(source).then((s) => s.size, () => -1);
         if (size < 0) throw new UsageError(`no such file: ${source}`);
         if (size > cfg.MAX_AUDIO_MB * 1024 * 1024) throw new UsageError(`${source} is larger than MAX_AUDIO_MB (${cfg.MAX_AUDIO_MB} MB)`);
-        const key = await queue.storeAudio(id, await readFile(source));
-        input = { ...extra, audio_key: key };
+        r = await queue.enqueueWithAudio(extra, await readFile(source), { id, priority });
       }
-      const r = await queue.enqueue({ input }, { id, priority, audioKey: typeof input.audio_key === "string" ? input.audio_key : undefined });
       out(() => process.stdout.write(`${r.created ? "queued" : `already known (${r.state})`}: ${r.id}\n`), r);
       return 0;
     }
@@ -91,14 +89,15 @@ async function main(argv: string[]): Promise<number> {
     case "show": {
       const id = rest[0];
       if (!id) throw new UsageError("show takes a job id");
-      const status = await admin.status(id);
-      if (!status) {
+      const [status, result] = await Promise.all([admin.status(id), admin.result(id)]);
+      // A RunPod job with `job_id` leaves a result without a queue record.
+      if (!status && result === null) {
         process.stderr.write(`no job ${id}\n`);
         return 1;
       }
-      const result = await admin.result(id);
       out(() => {
-        printTable(Object.entries(status).map(([field, value]) => ({ field, value: typeof value === "object" ? JSON.stringify(value) : String(value) })));
+        if (status) printTable(Object.entries(status).map(([field, value]) => ({ field, value: typeof value === "object" ? JSON.stringify(value) : String(value) })));
+        else process.stdout.write("no queue record (a RunPod job linked by job_id)\n");
         if (result !== null) process.stdout.write(`\nresult:\n${JSON.stringify(result, null, 2)}\n`);
       }, { status, result });
       return 0;

@@ -2,6 +2,7 @@
 // Never throws into the event loop: a dead child turns every pending request into a rejected
 // promise carrying a SidecarExit, which the engine classifies.
 import { execa, type ResultPromise } from "execa";
+import { childEnv } from "../config/child-env.ts";
 import type { Logger } from "../log/logger.ts";
 import { encodeRequest, LineSplitter, parseMessage, type HelloMessage, type SidecarMessage, type SidecarRequest } from "./protocol.ts";
 
@@ -64,8 +65,9 @@ export class SidecarProcess {
       buffer: false,
       reject: false,
       cleanup: true,
-      env: spec.env,
-      extendEnv: true,
+      // The sidecar needs no credentials: secrets stay out of its environment.
+      env: childEnv(spec.env),
+      extendEnv: false,
       ...(spec.cwd ? { cwd: spec.cwd } : {}),
     });
     // A write after the child died emits EPIPE here; the exit path reports it instead.

@@ -60,8 +60,8 @@ function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
-/** Validates one hop's URL and resolves it to the address the connection will use. */
-async function checkHop(url: URL, policy: DownloadPolicy, signal: AbortSignal): Promise<string> {
+/** Validates one hop's URL and resolves it to the addresses the connection may use (all checked). */
+async function checkHop(url: URL, policy: DownloadPolicy, signal: AbortSignal): Promise<string[]> {
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     throw audioError("url_not_allowed", `only http and https URLs are accepted, not ${url.protocol}`);
   }
@@ -85,26 +85,30 @@ async function checkHop(url: URL, policy: DownloadPolicy, signal: AbortSignal): 
   if (refused !== undefined) {
     throw audioError("url_not_allowed", `${host} resolves to ${refused}, a loopback/private/link-local address`, { details: { address: refused } });
   }
-  return addresses[0] as string;
+  return addresses;
 }
 
-/** A lookup that always answers the address already checked, so the socket connects exactly there. */
-function pinnedLookup(address: string): LookupFunction {
-  const family = isIP(address);
+/**
+ * A lookup that answers only the addresses already checked, so the socket connects exactly
+ * there (no second DNS answer can switch it to an internal address). All of them, so Node's
+ * IPv6/IPv4 fallback still works on a host that has only one of the two.
+ */
+function pinnedLookup(addresses: string[]): LookupFunction {
+  const all: LookupAddress[] = addresses.map((address) => ({ address, family: isIP(address) }));
   return (_hostname, options, callback) => {
-    if (options.all) (callback as (e: null, a: LookupAddress[]) => void)(null, [{ address, family }]);
-    else callback(null, address, family);
+    if (options.all) (callback as (e: null, a: LookupAddress[]) => void)(null, all);
+    else callback(null, all[0]!.address, all[0]!.family);
   };
 }
 
 /** Sends one request and resolves when its headers arrive (or rejects on error/abort). */
-function requestHeaders(url: URL, address: string, signal: AbortSignal): Promise<IncomingMessage> {
+function requestHeaders(url: URL, addresses: string[], signal: AbortSignal): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
     const mod = url.protocol === "https:" ? https : http;
     const req = mod.request(url, {
       method: "GET",
       agent: false,
-      lookup: pinnedLookup(address),
+      lookup: pinnedLookup(addresses),
       signal,
       // No cookies, no Authorization: nothing of ours goes to a user-chosen server.
       headers: { "user-agent": "voice-worker-audio/1", accept: "*/*", "accept-encoding": "identity", connection: "close" },
@@ -165,12 +169,12 @@ export async function downloadToFile(rawUrl: string, dest: string, policy: Downl
 
   try {
     for (let redirects = 0; ; redirects++) {
-      const address = await checkHop(url, policy, ctl.signal);
+      const addresses = await checkHop(url, policy, ctl.signal);
       headersTimer = setTimeout(
         () => stop(audioError("download_timeout", `no response headers from ${url.host} within ${policy.connectTimeoutMs} ms`)),
         policy.connectTimeoutMs,
       );
-      const res = await requestHeaders(url, address, ctl.signal);
+      const res = await requestHeaders(url, addresses, ctl.signal);
       clearTimeout(headersTimer);
       const status = res.statusCode ?? 0;
 

@@ -3,7 +3,8 @@
 // makes ffmpeg open other files named inside it (a file-protocol whitelist alone does not stop
 // that). Names checked against `ffmpeg -demuxers` / `-decoders` of ffmpeg 5.1.
 import { execa } from "execa";
-import type { WorkerError } from "../errors.ts";
+import { WorkerError } from "../errors.ts";
+import { childEnv } from "../config/child-env.ts";
 import { abortedError, audioError } from "./errors.ts";
 
 /**
@@ -79,8 +80,11 @@ export async function runTool(bin: string, args: string[], opts: ToolOptions): P
     cancelSignal: opts.signal,
     reject: false,
     cleanup: true,
-    env: { LC_ALL: "C" },
-    extendEnv: true,
+    // Own process group: a terminal's Ctrl-C must not kill a decode and fail the job for good.
+    detached: true,
+    // ffmpeg parses hostile files: it gets none of our credentials.
+    env: childEnv({ LC_ALL: "C" }),
+    extendEnv: false,
   });
   let stderr = "";
   child.stderr?.on("data", (d: Buffer) => {
@@ -97,7 +101,8 @@ export async function runTool(bin: string, args: string[], opts: ToolOptions): P
     if (code === "ENOENT" || code === "EACCES" || result.signal === undefined) {
       throw audioError("ffmpeg_unavailable", `${opts.label} could not be started (${bin}): ${code ?? result.shortMessage}`, { cause });
     }
-    throw audioError("decode_failed", `${opts.label} was killed by ${result.signal}`);
+    // Killed from outside (OOM killer, an operator): nothing says the file is bad, so retry.
+    throw new WorkerError("decode_failed", `${opts.label} was killed by ${result.signal}`, { retryable: true });
   }
   const out = result.stdout;
   return { stdout: Buffer.from(out.buffer, out.byteOffset, out.byteLength), stderr, exitCode: result.exitCode };

@@ -63,9 +63,22 @@ export class VoiceQueue {
     ]);
   }
 
-  /** Stores audio bytes for a job (base64, with a TTL) and returns the key to put in the payload. */
+  /**
+   * Enqueues a job whose audio bytes travel through Redis (the queue CLI's `push <file>`). The
+   * bytes go up first, under a key of their own, so a job is never claimable without them; if
+   * the id was already known, the new copy is deleted and the existing job keeps its audio.
+   */
+  async enqueueWithAudio(input: Record<string, unknown>, bytes: Buffer, opts: { id?: string; priority?: Priority } = {}): Promise<EnqueueResult> {
+    const id = opts.id ?? randomUUID();
+    const audioKey = await this.storeAudio(id, bytes);
+    const r = await this.enqueue({ input: { ...input, audio_key: audioKey } }, { ...opts, id, audioKey });
+    if (!r.created) await this.redis.del(audioKey).catch(() => undefined); // expires anyway (AUDIO_TTL_S)
+    return r;
+  }
+
+  /** Stores audio bytes (base64, with a TTL) under a fresh key and returns it. */
   async storeAudio(id: string, bytes: Buffer): Promise<string> {
-    const key = `${this.prefix}audio:${id}`;
+    const key = `${this.prefix}audio:${id}:${randomUUID().slice(0, 8)}`;
     const b64 = bytes.toString("base64");
     try {
       await this.redis.set(key, b64.slice(0, AUDIO_PIECE_CHARS), { ex: this.policy.audioTtlS });

@@ -85,6 +85,15 @@ describe("addresses", () => {
     expect(evil.requests).toHaveLength(0);
   });
 
+  it("falls back to the host's other checked address when the first cannot be reached (IPv6 answer on an IPv4-only path)", async () => {
+    const good = await serve((_req, res) => res.writeHead(200).end("ok"));
+    // "::2" answers first but nothing listens there; the IPv4 answer must still be used.
+    const resolveHost = async () => ["::2", "127.0.0.1"];
+    const file = dest();
+    await downloadToFile(`http://dual.test:${good.port}/v.ogg`, file, policy({ resolveHost, isAddressAllowed: (a) => a === "::2" || a === "127.0.0.1" }));
+    expect(await readFile(file, "utf8")).toBe("ok");
+  });
+
   it("refuses a host whose answers include a private address, even next to a public one", async () => {
     const resolveHost = async () => ["93.184.216.34", "10.0.0.5"];
     const err = await expectWorkerError(downloadToFile("http://mixed.test/v.ogg", dest(), policy({ allowPrivate: false, resolveHost })), "url_not_allowed", false);

@@ -142,12 +142,42 @@ describe("voice queue operations", () => {
     const q = queueOn(stack);
     const bytes = Buffer.alloc(9 * 1024 * 1024, 7); // base64 > 10 MB: must go up in pieces
     bytes.write("OggS", 0);
-    const key = await q.storeAudio("big", bytes);
-    await q.enqueue({ input: { audio_key: key } }, { id: "big", audioKey: key });
+    await q.enqueueWithAudio({ language: "de" }, bytes, { id: "big" });
     const job = (await q.claim("w")).job!;
     expect(Buffer.from(job.audioBase64!, "base64").equals(bytes)).toBe(true);
+    const input = (JSON.parse(job.rawPayload) as { input: { audio_key: string; language: string } }).input;
+    expect(input.language).toBe("de");
     await q.complete(job, { ok: 1 });
-    expect(await q.redis.exists(key)).toBe(0); // audio removed once the job is done
+    expect(await q.redis.exists(input.audio_key)).toBe(0); // audio removed once the job is done
+  });
+
+  it("re-pushing a known id keeps the existing job's audio and leaves no second copy", async () => {
+    const q = queueOn(stack);
+    await q.enqueueWithAudio({}, Buffer.from("first voice message"), { id: "same" });
+    const again = await q.enqueueWithAudio({}, Buffer.from("a different file"), { id: "same" });
+    expect(again).toMatchObject({ created: false, state: "queued" });
+    const job = (await q.claim("w")).job!;
+    expect(Buffer.from(job.audioBase64!, "base64").toString()).toBe("first voice message");
+    expect(await q.redis.keys(`${q.prefix}audio:*`)).toHaveLength(1);
+  });
+
+  it("keeps dead-letter counts right through lease expiry, retry and purge", async () => {
+    const clock = fakeClock();
+    const q = queueOn(stack, { now: clock.now, policy: { maxAttempts: 1 } });
+    const admin = new QueueAdmin(q);
+    await q.enqueue(urlJob(1), { id: "crashed" });
+    clock.advance(1);
+    await q.enqueue(urlJob(2), { id: "bad" });
+    await q.claim("w"); // "crashed": its worker dies holding it
+    await q.fail((await q.claim("w")).job!, { code: "unsupported_format", message: "x", retryable: false });
+    clock.advance(q.policy.leaseMs + 1);
+    await q.claim("w"); // returns the expired lease: out of attempts -> dead
+    expect(await admin.stats()).toMatchObject({ dead: 1, failed: 1, active: 0 });
+    expect((await admin.status("crashed"))?.last_error?.code).toBe("lease_expired");
+    expect(await admin.retry(["bad"])).toBe(1);
+    expect(await admin.stats()).toMatchObject({ dead: 1, failed: 0, queued: 1 });
+    expect(await admin.purgeDeadLetter()).toBe(1);
+    expect(await admin.stats()).toMatchObject({ dead: 0, failed: 0 });
   });
 
   it("purges jobs of one state with their records", async () => {

@@ -39,6 +39,7 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', leases, '-inf', now, 'LIMIT', 0,
   if tonumber(f[1] or '0') >= max_attempts then
     redis.call('HSET', jk, 'state', 'dead', 'finished_at', now)
     redis.call('ZADD', p .. 'dead', now, id)
+    redis.call('HINCRBY', p .. 'stats', 'dead', 1)
   else
     redis.call('HSET', jk, 'state', 'queued')
     redis.call('ZADD', ready, f[2], id)

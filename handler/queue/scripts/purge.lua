@@ -6,8 +6,9 @@ local set = p .. ARGV[2]
 local ids = redis.call('ZRANGE', set, 0, tonumber(ARGV[3]) - 1)
 for _, id in ipairs(ids) do
   local jk = p .. 'job:' .. id
-  local audio = redis.call('HGET', jk, 'audio_key')
-  if audio and audio ~= '' then redis.call('DEL', audio) end
+  local f = redis.call('HMGET', jk, 'audio_key', 'state')
+  if f[1] and f[1] ~= '' then redis.call('DEL', f[1]) end
+  if ARGV[2] == 'dead' and (f[2] == 'dead' or f[2] == 'failed') then redis.call('HINCRBY', p .. 'stats', f[2], -1) end
   redis.call('DEL', jk, p .. 'result:' .. id)
   redis.call('ZREM', set, id)
 end

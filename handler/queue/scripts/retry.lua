@@ -7,6 +7,7 @@ for i = 3, #ARGV do
   local f = redis.call('HMGET', jk, 'state', 'ready_score')
   if f[1] == 'dead' or f[1] == 'failed' then
     redis.call('ZREM', p .. 'dead', id)
+    redis.call('HINCRBY', p .. 'stats', f[1], -1)
     redis.call('HSET', jk, 'state', 'queued', 'attempts', 0, 'stage', 'requeued', 'updated_at', now)
     redis.call('HDEL', jk, 'finished_at', 'not_before')
     redis.call('ZADD', p .. 'ready', f[2], id)
