@@ -3,7 +3,7 @@
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig } from "../handler/config/load.ts";
 import { toErrorInfo } from "../handler/errors.ts";
-import { loadProbeConfig, probeOptionsFromConfig } from "../handler/probe/config.ts";
+import { probeOptionsFromConfig } from "../handler/probe/config.ts";
 import { decideDevice, type DeviceDecision } from "../handler/probe/device-policy.ts";
 import { runProbe, type ProbeReport } from "../handler/probe/probe.ts";
 
@@ -39,8 +39,7 @@ async function main(): Promise<number> {
   let config;
   try {
     config = loadConfig(process.env, ".env");
-    // Once config/schema.ts carries probeSettings, `config` (with .env) wins; until then the probe's own parse.
-    options = probeOptionsFromConfig({ ...loadProbeConfig(process.env), ...config }, process.env, { fresh: flags.fresh, useCache: !flags["no-cache"] });
+    options = probeOptionsFromConfig(config, process.env, { fresh: flags.fresh, useCache: !flags["no-cache"] });
   } catch (err) {
     if (err instanceof ConfigError) usageError(err.message);
     throw err;

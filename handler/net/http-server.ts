@@ -1,5 +1,5 @@
 // Small pieces every node:http server here needs (REST stand-ins, the local RunPod API).
-import type { IncomingMessage, Server } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 
 /** The request body, or null once it exceeds `maxBytes` (the rest is drained and dropped). */
@@ -44,4 +44,12 @@ export async function listen(server: Server, port = 0, host = "127.0.0.1"): Prom
         server.close(() => resolve());
       }),
   };
+}
+
+/** A JSON reply (nothing if the response is already on its way or the client is gone). */
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  if (res.headersSent || res.destroyed) return;
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+  res.end(text);
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { listen, readBody } from "../net/http-server.ts";
+import { listen, readBody, sendJson as send } from "../net/http-server.ts";
 import type { Logger } from "../log/logger.ts";
 import { runLocalJob, type LocalJobResult } from "./local-job.ts";
 import { JobStopped, type JobRunner } from "./runner.ts";
@@ -142,10 +142,4 @@ export async function serveApi(runner: JobRunner, opts: ServeApiOptions): Promis
   };
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
-  if (res.headersSent || res.destroyed) return;
-  const text = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
-  res.end(text);
-}
 

@@ -1,4 +1,4 @@
-import { readBody as readBodyBytes } from "../../handler/net/http-server.ts";
+import { readBody as readBodyBytes, sendJson } from "../../handler/net/http-server.ts";
 import type { IncomingMessage, ServerResponse } from "node:http";
 
 export interface RecordedRequest {
@@ -24,9 +24,7 @@ export function send(res: ServerResponse, status: number, body?: unknown, raw?: 
     res.end();
     return;
   }
-  const text = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
-  res.end(text);
+  sendJson(res, status, body);
 }
 
 /** The body as text, or null once it exceeds `max` bytes (the rest is drained). */

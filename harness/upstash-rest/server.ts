@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { listen, readBody } from "../../handler/net/http-server.ts";
+import { listen, readBody, sendJson as send } from "../../handler/net/http-server.ts";
 import { timingSafeEqual } from "node:crypto";
 import { Command, Redis as IORedis } from "ioredis";
 import { encodeReply, toArgs, type JsonReply, type RedisReply } from "./encode.ts";
@@ -154,10 +154,4 @@ export async function startUpstashRestServer(opts: UpstashRestOptions): Promise<
   };
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
-  if (res.headersSent) return;
-  const text = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
-  res.end(text);
-}
 
