@@ -102,10 +102,6 @@ export class SidecarProcess {
     return this.exitInfo === null;
   }
 
-  get helloMessage(): HelloMessage | null {
-    return this.hello;
-  }
-
   /** Resolves with the hello message; rejects on timeout (the child is then killed) or exit. */
   waitHello(timeoutMs: number): Promise<HelloMessage> {
     if (this.hello) return Promise.resolve(this.hello);

@@ -24,7 +24,6 @@ export const jobInputSchema = TranscribeOptions.extend({
 });
 
 export type JobInput = z.output<typeof jobInputSchema>;
-export type JobInputIn = z.input<typeof jobInputSchema>;
 
 /**
  * Validates a job input; every problem (unknown keys listed by name) becomes one permanent

@@ -111,10 +111,6 @@ class ModelCache:
         log.info("unloaded model %s (%s)", name, reason)
         self._on_unload(name, reason)
 
-    def unload_all(self, reason: str) -> None:
-        for name in list(self._entries):
-            self._unload(name, reason)
-
     def snapshot(self) -> list:
         now = time.monotonic()
         with self._lock:
