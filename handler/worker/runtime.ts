@@ -4,13 +4,11 @@ import type { Config } from "../config/schema.ts";
 import type { Logger } from "../log/logger.ts";
 import { audioLimitsFromConfig } from "../audio/index.ts";
 import { createSpeechEngine, type SpeechEngine } from "../asr/index.ts";
-import { resolveSidecarPython } from "../asr/python.ts";
 import { createAnalyzer } from "../llm/index.ts";
 import { decideDevice, type DeviceDecision } from "../probe/device-policy.ts";
 import { probeOptionsFromConfig } from "../probe/config.ts";
-import { runProbe } from "../probe/probe.ts";
+import { runProbe, type ProbeReport } from "../probe/probe.ts";
 import { forgetCachedVerdict, probeCachePath } from "../probe/cache.ts";
-import { sidecarLibraryEnv } from "../probe/library-path.ts";
 import type { PipelineDeps } from "../pipeline/pipeline.ts";
 
 export interface Runtime {
@@ -24,18 +22,18 @@ export interface Runtime {
 
 export async function startRuntime(cfg: Config, log: Logger): Promise<Runtime> {
   const t0 = performance.now();
+  let report: ProbeReport | null = null;
   const decision = await decideDevice({
     device: cfg.DEVICE,
     cpuThreads: cfg.CPU_THREADS,
     log,
-    probe: () => runProbe(probeOptionsFromConfig(cfg, process.env)),
+    probe: async () => (report = await runProbe(probeOptionsFromConfig(cfg, process.env))),
   });
-  // glibc reads LD_LIBRARY_PATH only at process start: the sidecar gets the pip NVIDIA libs at spawn.
+  // glibc reads LD_LIBRARY_PATH only at process start: the sidecar gets, at spawn, the one the
+  // probe built from the pip NVIDIA packages and proved with a real CUDA run.
   const env: Record<string, string> = {};
-  if (decision.device === "cuda") {
-    const libs = await sidecarLibraryEnv(resolveSidecarPython(cfg.SIDECAR_PYTHON), process.env, { timeoutMs: cfg.PROBE_TIMEOUT_MS });
-    if (libs.LD_LIBRARY_PATH) env.LD_LIBRARY_PATH = libs.LD_LIBRARY_PATH;
-  }
+  const ldLibraryPath = (report as ProbeReport | null)?.facts.ldLibraryPath;
+  if (decision.device === "cuda" && ldLibraryPath) env.LD_LIBRARY_PATH = ldLibraryPath;
   const engine = createSpeechEngine(
     { ...cfg, CPU_THREADS: decision.cpu_threads },
     { device: decision.device, computeType: decision.compute_type, fallbackReason: decision.fallback_reason },

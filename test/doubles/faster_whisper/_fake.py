@@ -23,6 +23,9 @@ FAKE_FW_FAULT             comma list of faults:
     load_error               WhisperModel() fails: model not found (LocalEntryNotFoundError)
     empty                    transcription yields no segments
     hang                     iteration blocks forever before the first segment
+FAKE_FW_DLOPEN            comma list of sonames the first encoder pass on cuda really loads
+                          (ctypes, so LD_LIBRARY_PATH as given at spawn decides), as the real
+                          CTranslate2 does; a failure raises its "is not found" RuntimeError
 FAKE_FW_FAULT_FILE        path of a file holding a fault list like FAKE_FW_FAULT, read at every
                           check (when the file exists it replaces FAKE_FW_FAULT): lets a test
                           change faults between jobs of a process it does not spawn itself
@@ -42,6 +45,7 @@ Where the faults fire mirrors the real engine: the encoder first runs inside tra
 when the language must be detected, otherwise at the first segment of the lazy generator.
 """
 
+import ctypes
 import dataclasses
 import json
 import math
@@ -144,6 +148,11 @@ def encoder_pass(device):
                 "Invalid handle. Cannot load symbol cudnnCreateTensorDescriptor\n"
             )
         _abort()
+    for soname in filter(None, env("FAKE_FW_DLOPEN", "").split(",")):
+        try:
+            ctypes.CDLL(soname.strip())
+        except OSError:
+            raise RuntimeError("Library %s is not found or cannot be loaded" % soname.strip())
     if "cublas_error" in active:
         soname = env("FAKE_FW_CUBLAS_SONAME", "libcublas.so.12")
         raise RuntimeError("Library %s is not found or cannot be loaded" % soname)
