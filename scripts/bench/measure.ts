@@ -1,0 +1,310 @@
+// The benchmark's measurements, one function per figure. Each takes what it needs (a running
+// worker, the stack, the clips) and returns plain numbers; scripts/bench.ts orders them.
+import { execa } from "execa";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { loadConfig } from "../../handler/config/load.ts";
+import { createLogger } from "../../handler/log/logger.ts";
+import { createSpeechEngine } from "../../handler/asr/index.ts";
+import { loadVoiceMessage, type DecodedAudio } from "../../handler/audio/index.ts";
+import type { UpstashRestServer } from "../../harness/upstash-rest/server.ts";
+import type { FakeGemini } from "../../test/peers/gemini-server.ts";
+import { reply } from "../../test/peers/gemini-server.ts";
+import { runBatch, type FinishedJob } from "./jobs.ts";
+import type { ProofStack } from "./stack.ts";
+import { median, quantile, round, sleep } from "./stats.ts";
+import { DOUBLE_ENV, REPO_ROOT, startWorkerProcess, type WorkerProcess } from "./worker-process.ts";
+
+export interface Clip {
+  file: string;
+  seconds: number;
+  base64: string;
+}
+
+export interface EngineModel {
+  /** The test double's known compute time (FAKE_FW_MS_PER_AUDIO_S). */
+  msPerAudioS: number;
+  text: string;
+}
+
+// ----- start-up ------------------------------------------------------------------------------
+
+export interface ReadySample {
+  /** Spawn of the worker process to "consuming the queue" (node, config, probe, sidecar start). */
+  wallMs: number;
+  /** The worker's own figure: probe and sidecar start (its `ready_ms` log field). */
+  loggedMs: number;
+}
+
+/** Starts a worker and times it to ready. The model loads at the first job, so it is not in here. */
+export async function startTimed(env: Record<string, string>): Promise<{ worker: WorkerProcess; sample: ReadySample }> {
+  const worker = startWorkerProcess(env);
+  const line = await worker.waitFor(/consuming the queue/, 120_000);
+  // pino's `time` is when the line was written, before it crossed the pipe.
+  const wallMs = (JSON.parse(line) as { time: number }).time - worker.spawnedAtEpochMs;
+  const engineLine = await worker.waitFor(/speech engine ready/, 1000);
+  const loggedMs = Number((JSON.parse(engineLine) as { ready_ms?: number }).ready_ms ?? Number.NaN);
+  return { worker, sample: { wallMs, loggedMs } };
+}
+
+// ----- decode ------------------------------------------------------------------------------------
+
+/** scripts/bench-decode.ts (the audio stage's benchmark), run as it is. */
+export async function decodeBench(runs: number): Promise<{ medianDecodeMs: number; medianProbeMs: number; audioSeconds: number }> {
+  const r = await execa("node", ["--import", "tsx", join(REPO_ROOT, "scripts", "bench-decode.ts"), "--json", "--runs", String(runs)], {
+    cwd: REPO_ROOT,
+    stdin: "ignore",
+    timeout: 300_000,
+  });
+  const last = r.stdout.trim().split("\n").at(-1) ?? "{}";
+  return JSON.parse(last) as { medianDecodeMs: number; medianProbeMs: number; audioSeconds: number };
+}
+
+// ----- per-job overhead ---------------------------------------------------------------------
+
+export interface OverheadRun {
+  jobs: number;
+  p50: number;
+  p99: number;
+  /** Commands counted at the workers' REST server per job (enqueue, claim, complete, polls). */
+  cmdsPerJob: number;
+  requestsPerJob: number;
+  /** Medians of the parts: sidecar round trip beyond the engine's compute, LLM client beyond the model's delay. */
+  engineIpcMs: number;
+  llmClientMs: number;
+  failed: number;
+}
+
+const engineMs = (job: FinishedJob, engine: EngineModel) => Number(job.result?.audio_duration_s ?? 0) * engine.msPerAudioS;
+
+/**
+ * Jobs back to back through the worker. In steady state the next job is prepared while this
+ * one runs, so the time between two completions is what one job costs the worker; minus the
+ * engine's known compute time and the fake model's known delay, it is the worker's overhead
+ * (queue round trips, waiting for audio, sidecar transfer, LLM client, result storage).
+ */
+export async function overheadRun(
+  stack: ProofStack,
+  prefix: string,
+  clips: Clip[],
+  n: number,
+  engine: EngineModel,
+  gemini: FakeGemini,
+  llmDelayMs: number,
+  tag: string,
+): Promise<OverheadRun> {
+  const queue = stack.queue(prefix);
+  const admin = stack.admin(prefix);
+  gemini.script(...Array.from({ length: n }, () => reply.slow(llmDelayMs)));
+  const jobs = Array.from({ length: n }, (_, i) => ({ id: `${tag}-${i}`, payload: { input: { audio_base64: clips[i % clips.length]!.base64 } } }));
+  const before = stack.rest.counter.snapshot();
+  const done = await runBatch(queue, admin, jobs, { timeoutMs: 60_000 + n * 10_000 });
+  const after = stack.rest.counter.snapshot();
+  const ok = done.filter((j) => j.status?.state === "done").sort((a, b) => a.status!.finished_at! - b.status!.finished_at!);
+  const overheads: number[] = [];
+  for (let i = 1; i < ok.length; i++) {
+    const cycle = ok[i]!.status!.finished_at! - ok[i - 1]!.status!.finished_at!;
+    overheads.push(cycle - engineMs(ok[i]!, engine) - llmDelayMs);
+  }
+  const timings = ok.map((j) => j.result!.timings as Record<string, number>);
+  const reqs = (s: typeof before) => Object.values(s.requests).reduce((a, b) => a + b, 0);
+  return {
+    jobs: n,
+    p50: quantile(overheads, 0.5),
+    p99: quantile(overheads, 0.99),
+    cmdsPerJob: (after.total - before.total) / n,
+    requestsPerJob: (reqs(after) - reqs(before)) / n,
+    engineIpcMs: median(ok.map((j, i) => timings[i]!.transcribe_ms! - engineMs(j, engine))),
+    llmClientMs: median(timings.map((t) => t.analyze_ms! - llmDelayMs)),
+    failed: n - ok.length,
+  };
+}
+
+// ----- whole worker vs engine alone ---------------------------------------------------------
+
+export interface EngineAlone {
+  /** Transcribes every clip once, back to back; the wall time of each call, in ms. */
+  run(): Promise<number[]>;
+  stop(): Promise<void>;
+}
+
+/** The same sidecar on the same double, driven directly through the SpeechEngine, clips decoded beforehand. */
+export async function startEngineAlone(clips: Clip[], engine: EngineModel, tempDir: string): Promise<EngineAlone> {
+  const cfg = loadConfig({ DEVICE: "cpu", AUDIO_TMP_DIR: tempDir }, null);
+  const log = createLogger({ level: "warn", destination: { write: () => undefined } });
+  const limits = { maxBytes: 25 * 2 ** 20, maxDurationS: 900, connectTimeoutMs: 5000, downloadTimeoutMs: 60_000, decodeTimeoutMs: 60_000, allowPrivateUrls: false, maxRedirects: 3, ffmpegBin: "ffmpeg", ffprobeBin: "ffprobe", tempDir };
+  const decoded: DecodedAudio[] = [];
+  for (const c of clips) decoded.push(await loadVoiceMessage({ kind: "base64", data: c.base64 }, limits));
+  const eng = createSpeechEngine(cfg, { device: "cpu", computeType: "int8", fallbackReason: null }, {
+    logger: log,
+    env: { PYTHONPATH: DOUBLE_ENV.PYTHONPATH!, FAKE_FW_MS_PER_AUDIO_S: String(engine.msPerAudioS), FAKE_FW_TEXT: engine.text },
+  });
+  await eng.start();
+  let n = 0;
+  const once = async () => {
+    const times: number[] = [];
+    for (const a of decoded) {
+      const t0 = performance.now();
+      await eng.transcribe({ requestId: `alone-${n++}`, pcm: a.pcm, durationS: a.durationS, options: {} });
+      times.push(performance.now() - t0);
+    }
+    return times;
+  };
+  await eng.transcribe({ requestId: "warm", pcm: decoded[0]!.pcm, durationS: decoded[0]!.durationS, options: {} }); // model load
+  return { run: once, stop: () => eng.stop() };
+}
+
+export interface WorkerThroughput {
+  /** First completion to last: the steady state, N-1 jobs (the pipeline is full). */
+  steadyMs: number;
+  /** First claim to last completion: N jobs, filling the pipeline included. */
+  coldMs: number;
+}
+
+/** The worker's wall time for the same clips, in the same order, analysis off. */
+export async function workerThroughputRun(stack: ProofStack, prefix: string, clips: Clip[], tag: string): Promise<WorkerThroughput> {
+  const jobs = clips.map((c, i) => ({ id: `${tag}-${i}`, payload: { input: { audio_base64: c.base64, llm: { enabled: false } } } }));
+  const done = await runBatch(stack.queue(prefix), stack.admin(prefix), jobs, { timeoutMs: 60_000 + jobs.length * 10_000 });
+  if (done.some((j) => j.status?.state !== "done")) throw new Error(`throughput run: ${done.filter((j) => j.status?.state !== "done").length} jobs did not finish`);
+  const fin = done.map((j) => j.status!.finished_at!);
+  const start = Math.min(...done.map((j) => j.status!.claimed_at!));
+  return { steadyMs: Math.max(...fin) - Math.min(...fin), coldMs: Math.max(...fin) - start };
+}
+
+// ----- memory -----------------------------------------------------------------------------------
+
+/** Median of a few RSS samples a moment apart (one sample catches the heap mid-growth). */
+export async function settledRssKiB(worker: WorkerProcess, samples = 7): Promise<number> {
+  const xs: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    await sleep(300);
+    const r = worker.rssKiB();
+    if (r !== null) xs.push(r);
+  }
+  return median(xs);
+}
+
+export interface RssRun {
+  jobsDone: number;
+  /** Median RSS before and after the jobs, KiB. */
+  beforeKiB: number;
+  afterKiB: number;
+  /** Least-squares slope of RSS over jobs done (KiB per job), from samples taken while they ran. */
+  slopeKiBPerJob: number;
+  samples: number;
+  sidecarBeforeKiB: number | null;
+  sidecarAfterKiB: number | null;
+}
+
+function rssOfPid(pid: number | null): number | null {
+  if (pid === null) return null;
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Small jobs through the worker while its RSS is sampled against the number of jobs done. The
+ * heap's saw-tooth makes two single readings noisy, so the growth is also fitted over every
+ * sample (least squares).
+ */
+export async function rssRun(stack: ProofStack, prefix: string, worker: WorkerProcess, clip: Clip, n: number, tag: string): Promise<RssRun> {
+  const admin = stack.admin(prefix);
+  const sidecarBeforeKiB = rssOfPid(worker.sidecarPid());
+  const beforeKiB = await settledRssKiB(worker);
+  const base = (await admin.stats()).done_total;
+  const points: Array<[number, number]> = [];
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      const rss = worker.rssKiB();
+      const done = (await admin.stats()).done_total - base;
+      if (rss !== null) points.push([done, rss]);
+      await sleep(250);
+    }
+  })();
+  const jobs = Array.from({ length: n }, (_, i) => ({ id: `${tag}-${i}`, payload: { input: { audio_base64: clip.base64 } } }));
+  let finished: FinishedJob[];
+  try {
+    finished = await runBatch(stack.queue(prefix), admin, jobs, { timeoutMs: 120_000 + n * 5_000, pollMs: 500 });
+  } finally {
+    sampling = false;
+    await sampler;
+  }
+  const afterKiB = await settledRssKiB(worker);
+  const mx = points.reduce((a, p) => a + p[0], 0) / points.length;
+  const my = points.reduce((a, p) => a + p[1], 0) / points.length;
+  const sxy = points.reduce((a, p) => a + (p[0] - mx) * (p[1] - my), 0);
+  const sxx = points.reduce((a, p) => a + (p[0] - mx) ** 2, 0);
+  return {
+    jobsDone: finished.filter((j) => j.status?.state === "done").length,
+    beforeKiB,
+    afterKiB,
+    slopeKiBPerJob: sxx > 0 ? sxy / sxx : 0,
+    samples: points.length,
+    sidecarBeforeKiB,
+    sidecarAfterKiB: rssOfPid(worker.sidecarPid()),
+  };
+}
+
+export async function smallJobs(stack: ProofStack, prefix: string, clip: Clip, n: number, tag: string): Promise<number> {
+  const jobs = Array.from({ length: n }, (_, i) => ({ id: `${tag}-${i}`, payload: { input: { audio_base64: clip.base64 } } }));
+  const done = await runBatch(stack.queue(prefix), stack.admin(prefix), jobs, { timeoutMs: 120_000 + n * 5_000, pollMs: 500 });
+  return done.filter((j) => j.status?.state === "done").length;
+}
+
+// ----- idle cost ---------------------------------------------------------------------------------
+
+/** Watches a REST server's counter: when each command arrived (to 50 ms). */
+export function watchCounter(rest: UpstashRestServer): { times: number[]; stop(): void } {
+  const times: number[] = [];
+  let last = rest.counter.total;
+  const timer = setInterval(() => {
+    const now = rest.counter.total;
+    for (; last < now; last++) times.push(performance.now());
+  }, 50);
+  return { times, stop: () => clearInterval(timer) };
+}
+
+export interface IdleFigure {
+  polls: number;
+  commands: number;
+  windowS: number;
+  cmdsPerPoll: number;
+  /** Per idle hour at `atMaxMs` (the configured maximum backoff), scaled from the measured poll rate. */
+  perHour: number;
+  measuredMaxMs: number;
+}
+
+/**
+ * Commands of an idle worker once its backoff has reached the maximum: the gaps between polls
+ * are then ~maxMs. Counted from the first such poll to the last one seen; scaled per hour at
+ * `atMaxMs` (the same figure when the worker ran with that maximum).
+ */
+export function idleFigure(times: number[], measuredMaxMs: number, atMaxMs: number): IdleFigure {
+  // Bursts (a poll plus a heartbeat) count as one poll: group commands closer than 100 ms.
+  const polls: number[][] = [];
+  for (const t of times) {
+    const g = polls.at(-1);
+    if (g && t - g.at(-1)! < 100) g.push(t);
+    else polls.push([t]);
+  }
+  const firstAtMax = polls.findIndex((g, i) => i > 0 && g[0]! - polls[i - 1]![0]! >= measuredMaxMs * 0.9);
+  if (firstAtMax < 0 || polls.length - firstAtMax < 2) return { polls: 0, commands: 0, windowS: 0, cmdsPerPoll: Number.NaN, perHour: Number.NaN, measuredMaxMs };
+  const window = polls.slice(firstAtMax);
+  // Commands after the first poll of the window, over the time they took to arrive.
+  const commands = window.slice(1).reduce((a, g) => a + g.length, 0);
+  const windowS = (window.at(-1)![0]! - window[0]![0]!) / 1000;
+  const perSecond = commands / windowS;
+  return {
+    polls: window.length - 1,
+    commands,
+    windowS: round(windowS, 1),
+    cmdsPerPoll: commands / (window.length - 1),
+    perHour: perSecond * 3600 * (measuredMaxMs / atMaxMs),
+    measuredMaxMs,
+  };
+}
