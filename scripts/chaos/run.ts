@@ -1,7 +1,7 @@
 // The chaos run: jobs through several real worker processes (queue mode, local stack) while a
 // driver SIGKILLs workers and sidecars and takes the Upstash REST server away, at points drawn
 // from a seeded PRNG; then every job is checked in Redis. See scripts/chaos.ts for the CLI.
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readyScore } from "../../handler/queue/job.ts";
@@ -49,6 +49,8 @@ export interface ChaosSummary extends Omit<Audit, "problems"> {
   kills: { workers: number; sidecars: number; rest_outages: number };
   unexpected_worker_exits: number;
   orphan_sidecars: number;
+  /** Job temp folders left in AUDIO_TMP_DIR after the run (a SIGKILLed worker cannot remove its own). */
+  temp_dirs_left: number;
   error_log_lines: number;
   timed_out: boolean;
   elapsed_s: number;
@@ -132,6 +134,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
   let timedOut = false;
   let audit: Audit | null = null;
   let orphans: number[] = [];
+  let tempLeft = 0;
   try {
     fleet.start(o.workers);
     await fleet.waitReady(120_000);
@@ -222,6 +225,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
     }
 
     ({ orphanSidecars: orphans } = await fleet.stop());
+    tempLeft = (await readdir(dir)).filter((f) => f.startsWith("vw-audio-")).length;
     audit = await auditJobs(admin, planned, engineCallsPerJob(callLog, MARK_RE), TEXT);
   } finally {
     await fleet.stop().catch(() => undefined);
@@ -237,6 +241,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
     kills,
     unexpected_worker_exits: fleet.unexpectedExits.length,
     orphan_sidecars: orphans.length,
+    temp_dirs_left: tempLeft,
     error_log_lines: fleet.errorLines.length,
     timed_out: timedOut,
     elapsed_s: Math.round((Date.now() - t0) / 100) / 10,
