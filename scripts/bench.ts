@@ -143,7 +143,7 @@ async function main(): Promise<void> {
     say(`whole worker vs engine alone (${SETTINGS.runs} x ${SETTINGS.e2e_clips_per_run} clips)...\n`);
     const e2eClips = Array.from({ length: SETTINGS.e2e_clips_per_run }, (_, i) => clips[i % clips.length]!);
     const alone = await startEngineAlone(e2eClips, engine, dir);
-    const e2e: Array<{ engine_ms: number; worker_ms: number; ratio: number; cold_ratio: number }> = [];
+    const e2e: Array<{ engine_ms: number; worker_ms: number; ratio: number; cold_ratio: number; engine_alone_overhead_ms_per_call: number }> = [];
     try {
       for (let r = 0; r < SETTINGS.runs; r++) {
         const perClip = await alone.run();
@@ -151,7 +151,8 @@ async function main(): Promise<void> {
         // Steady state: the worker's first completion to its last covers clips 2..N; so does the engine's sum.
         const engineMs = perClip.slice(1).reduce((a, b) => a + b, 0);
         const allMs = perClip.reduce((a, b) => a + b, 0);
-        e2e.push({ engine_ms: round(engineMs), worker_ms: w.steadyMs, ratio: engineMs / w.steadyMs, cold_ratio: allMs / w.coldMs });
+        const floor = (allMs - alone.computeMs.reduce((a, b) => a + b, 0)) / perClip.length;
+        e2e.push({ engine_ms: round(engineMs), worker_ms: w.steadyMs, ratio: engineMs / w.steadyMs, cold_ratio: allMs / w.coldMs, engine_alone_overhead_ms_per_call: round(floor) });
       }
     } finally {
       await alone.stop();
@@ -186,6 +187,8 @@ async function main(): Promise<void> {
     const details = {
       overhead_runs: overhead.map((o) => ({ ...o, p50: round(o.p50), p99: round(o.p99), cmdsPerJob: round(o.cmdsPerJob, 2), requestsPerJob: round(o.requestsPerJob, 2), engineIpcMs: round(o.engineIpcMs), llmClientMs: round(o.llmClientMs) })),
       e2e_runs: e2e.map((e) => ({ ...e, ratio: round(e.ratio, 3), cold_ratio: round(e.cold_ratio, 3) })),
+      e2e_note: "steady state: the worker's first completion to its last (clips 2..N) vs the engine alone on the same clips; cold_ratio includes filling the pipeline (first claim and first decode)",
+      overhead_note: "per job in steady state: time between two completions minus the engine's known compute (FAKE_FW_MS_PER_AUDIO_S x audio seconds) and the fake Gemini's known delay; jobs with analysis",
       ready_runs: ready.map((r) => ({ wall_ms: Math.round(r.wallMs), logged_probe_and_sidecar_ms: r.loggedMs })),
       decode: decode,
       rss: {
@@ -219,7 +222,7 @@ async function main(): Promise<void> {
       }),
       say,
     );
-    say(`\noverhead parts (median): sidecar round trip beyond compute ${round(median(overhead.map((o) => o.engineIpcMs)))} ms, LLM client beyond the model ${round(median(overhead.map((o) => o.llmClientMs)))} ms\n`);
+    say(`\noverhead parts (median): sidecar round trip beyond compute ${round(median(overhead.map((o) => o.engineIpcMs)))} ms (the same sidecar driven alone: ${round(median(e2e.map((e) => e.engine_alone_overhead_ms_per_call)))} ms), LLM client beyond the model ${round(median(overhead.map((o) => o.llmClientMs)))} ms\n`);
     say(`idle: ${idle.polls} polls, ${round(idle.cmdsPerPoll, 2)} commands per poll (${details.idle.note})\n`);
     say(`memory: ${details.rss.note}; worker RSS ${rss.beforeKiB} -> ${rss.afterKiB} KiB, fitted ${details.rss.fitted_growth_pct_per_1000_jobs} % per 1000 jobs\n`);
   } finally {

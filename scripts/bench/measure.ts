@@ -125,6 +125,8 @@ export async function overheadRun(
 export interface EngineAlone {
   /** Transcribes every clip once, back to back; the wall time of each call, in ms. */
   run(): Promise<number[]>;
+  /** The double's known compute time for each clip, in ms. */
+  computeMs: number[];
   stop(): Promise<void>;
 }
 
@@ -151,7 +153,7 @@ export async function startEngineAlone(clips: Clip[], engine: EngineModel, tempD
     return times;
   };
   await eng.transcribe({ requestId: "warm", pcm: decoded[0]!.pcm, durationS: decoded[0]!.durationS, options: {} }); // model load
-  return { run: once, stop: () => eng.stop() };
+  return { run: once, computeMs: decoded.map((a) => a.durationS * engine.msPerAudioS), stop: () => eng.stop() };
 }
 
 export interface WorkerThroughput {

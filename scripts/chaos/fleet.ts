@@ -100,13 +100,15 @@ export class Fleet {
     }
   }
 
-  /** Stops every worker (SIGTERM, as a deployment would) and reports sidecars left running. */
-  async stop(): Promise<{ orphanSidecars: number[] }> {
+  /** Stops every worker (SIGTERM, as a deployment would): how they exited, and sidecars left running. */
+  async stop(): Promise<{ orphanSidecars: number[]; exits: WorkerExit[] }> {
     this.#stopping = true;
-    await Promise.all(
+    const exits = await Promise.all(
       this.slots.map(async (s) => {
+        const wasAlive = s.proc.alive;
         s.expectExit = true;
-        await s.proc.stop("SIGTERM", 20_000);
+        const exit = await s.proc.stop("SIGTERM", 20_000);
+        return wasAlive ? exit : null;
       }),
     );
     // A killed worker's sidecar sees its stdin close and exits; give it a moment to do so.
@@ -123,6 +125,6 @@ export class Fleet {
         // gone meanwhile
       }
     }
-    return { orphanSidecars: orphans };
+    return { orphanSidecars: orphans, exits: exits.filter((e): e is WorkerExit => e !== null) };
   }
 }

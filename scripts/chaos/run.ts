@@ -49,6 +49,8 @@ export interface ChaosSummary extends Omit<Audit, "problems"> {
   kills: { workers: number; sidecars: number; rest_outages: number };
   unexpected_worker_exits: number;
   orphan_sidecars: number;
+  /** Workers that did not exit 0 on the final SIGTERM. */
+  unclean_shutdowns: number;
   /** Job temp folders left in AUDIO_TMP_DIR after the run (a SIGKILLed worker cannot remove its own). */
   temp_dirs_left: number;
   error_log_lines: number;
@@ -134,6 +136,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
   let timedOut = false;
   let audit: Audit | null = null;
   let orphans: number[] = [];
+  let unclean: number | null = null;
   let tempLeft = 0;
   try {
     fleet.start(o.workers);
@@ -224,7 +227,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
       await sleep(200);
     }
 
-    ({ orphanSidecars: orphans } = await fleet.stop());
+    const stopped = await fleet.stop();
+    orphans = stopped.orphanSidecars;
+    unclean = stopped.exits.filter((e) => e.code !== 0).length;
     tempLeft = (await readdir(dir)).filter((f) => f.startsWith("vw-audio-")).length;
     audit = await auditJobs(admin, planned, engineCallsPerJob(callLog, MARK_RE), TEXT);
   } finally {
@@ -233,7 +238,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
     await stack.stop();
   }
   const { problems, ...figures } = audit;
-  const ok = figures.lost === 0 && figures.unexpected === 0 && figures.done_exactly_once && fleet.unexpectedExits.length === 0 && orphans.length === 0 && !timedOut;
+  const ok = figures.lost === 0 && figures.unexpected === 0 && figures.done_exactly_once && fleet.unexpectedExits.length === 0 && orphans.length === 0 && unclean === 0 && !timedOut;
   const keepLogs = o.keep || !ok;
   if (!keepLogs) await rm(dir, { recursive: true, force: true });
   return {
@@ -241,6 +246,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
     kills,
     unexpected_worker_exits: fleet.unexpectedExits.length,
     orphan_sidecars: orphans.length,
+    unclean_shutdowns: unclean ?? -1,
     temp_dirs_left: tempLeft,
     error_log_lines: fleet.errorLines.length,
     timed_out: timedOut,

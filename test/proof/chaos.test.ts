@@ -20,6 +20,7 @@ it("quick chaos: every job done exactly once or dead-lettered as planned, none l
   expect(summary.kills).toEqual({ workers: 3, sidecars: 3, rest_outages: 2 });
   expect(summary.unexpected_worker_exits, context).toBe(0);
   expect(summary.orphan_sidecars, context).toBe(0);
+  expect(summary.unclean_shutdowns, context).toBe(0); // the final SIGTERM: both exit 0
   expect(typeof summary.duplicate_engine_calls).toBe("number"); // at-least-once: reported, not bounded
   expect(summary.ok).toBe(true);
   expect(r.exitCode).toBe(0);
