@@ -12,10 +12,9 @@ import { makeLongSpeechOpus } from "../test/fixtures/audio/generate.ts";
 import { startFakeGemini } from "../test/peers/gemini-server.ts";
 import { printTable } from "./table.ts";
 import { machineInfo } from "./bench/machine.ts";
-import {
-  decodeBench, idleFigure, overheadRun, rssRun, smallJobs, startEngineAlone, startTimed, watchCounter, workerThroughputRun,
-  type Clip, type EngineModel, type OverheadRun, type ReadySample,
-} from "./bench/measure.ts";
+import { idleFigure, watchCounter } from "./bench/idle.ts";
+import { decodeBench, overheadRun, startEngineAlone, startTimed, workerThroughputRun, type Clip, type EngineModel, type OverheadRun, type ReadySample } from "./bench/measure.ts";
+import { rssRun, smallJobs } from "./bench/memory.ts";
 import { newPrefix, startProofStack } from "./bench/stack.ts";
 import { median, round } from "./bench/stats.ts";
 import { startWorkerProcess, type WorkerProcess } from "./bench/worker-process.ts";

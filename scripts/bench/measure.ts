@@ -1,18 +1,16 @@
-// The benchmark's measurements, one function per figure. Each takes what it needs (a running
-// worker, the stack, the clips) and returns plain numbers; scripts/bench.ts orders them.
+// The benchmark's timing measurements (memory.ts and idle.ts hold the others). Each takes what
+// it needs (a running worker, the stack, the clips) and returns plain numbers; bench.ts orders them.
 import { execa } from "execa";
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadConfig } from "../../handler/config/load.ts";
 import { createLogger } from "../../handler/log/logger.ts";
 import { createSpeechEngine } from "../../handler/asr/index.ts";
 import { loadVoiceMessage, type DecodedAudio } from "../../handler/audio/index.ts";
-import type { UpstashRestServer } from "../../harness/upstash-rest/server.ts";
 import type { FakeGemini } from "../../test/peers/gemini-server.ts";
 import { reply } from "../../test/peers/gemini-server.ts";
 import { runBatch, type FinishedJob } from "./jobs.ts";
 import type { ProofStack } from "./stack.ts";
-import { median, quantile, round, sleep } from "./stats.ts";
+import { median, quantile } from "./stats.ts";
 import { DOUBLE_ENV, REPO_ROOT, startWorkerProcess, type WorkerProcess } from "./worker-process.ts";
 
 export interface Clip {
@@ -171,142 +169,4 @@ export async function workerThroughputRun(stack: ProofStack, prefix: string, cli
   const fin = done.map((j) => j.status!.finished_at!);
   const start = Math.min(...done.map((j) => j.status!.claimed_at!));
   return { steadyMs: Math.max(...fin) - Math.min(...fin), coldMs: Math.max(...fin) - start };
-}
-
-// ----- memory -----------------------------------------------------------------------------------
-
-/** Median of a few RSS samples a moment apart (one sample catches the heap mid-growth). */
-export async function settledRssKiB(worker: WorkerProcess, samples = 7): Promise<number> {
-  const xs: number[] = [];
-  for (let i = 0; i < samples; i++) {
-    await sleep(300);
-    const r = worker.rssKiB();
-    if (r !== null) xs.push(r);
-  }
-  return median(xs);
-}
-
-export interface RssRun {
-  jobsDone: number;
-  /** Median RSS before and after the jobs, KiB. */
-  beforeKiB: number;
-  afterKiB: number;
-  /** Least-squares slope of RSS over jobs done (KiB per job), from samples taken while they ran. */
-  slopeKiBPerJob: number;
-  samples: number;
-  sidecarBeforeKiB: number | null;
-  sidecarAfterKiB: number | null;
-}
-
-function rssOfPid(pid: number | null): number | null {
-  if (pid === null) return null;
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-    return m ? Number(m[1]) : null;
-  } catch {
-    return null;
-  }
-}
-
-/**
- * Small jobs through the worker while its RSS is sampled against the number of jobs done. The
- * heap's saw-tooth makes two single readings noisy, so the growth is also fitted over every
- * sample (least squares).
- */
-export async function rssRun(stack: ProofStack, prefix: string, worker: WorkerProcess, clip: Clip, n: number, tag: string): Promise<RssRun> {
-  const admin = stack.admin(prefix);
-  const sidecarBeforeKiB = rssOfPid(worker.sidecarPid());
-  const beforeKiB = await settledRssKiB(worker);
-  const base = (await admin.stats()).done_total;
-  const points: Array<[number, number]> = [];
-  let sampling = true;
-  const sampler = (async () => {
-    while (sampling) {
-      const rss = worker.rssKiB();
-      const done = (await admin.stats()).done_total - base;
-      if (rss !== null) points.push([done, rss]);
-      await sleep(250);
-    }
-  })();
-  const jobs = Array.from({ length: n }, (_, i) => ({ id: `${tag}-${i}`, payload: { input: { audio_base64: clip.base64 } } }));
-  let finished: FinishedJob[];
-  try {
-    finished = await runBatch(stack.queue(prefix), admin, jobs, { timeoutMs: 120_000 + n * 5_000, pollMs: 500 });
-  } finally {
-    sampling = false;
-    await sampler;
-  }
-  const afterKiB = await settledRssKiB(worker);
-  const mx = points.reduce((a, p) => a + p[0], 0) / points.length;
-  const my = points.reduce((a, p) => a + p[1], 0) / points.length;
-  const sxy = points.reduce((a, p) => a + (p[0] - mx) * (p[1] - my), 0);
-  const sxx = points.reduce((a, p) => a + (p[0] - mx) ** 2, 0);
-  return {
-    jobsDone: finished.filter((j) => j.status?.state === "done").length,
-    beforeKiB,
-    afterKiB,
-    slopeKiBPerJob: sxx > 0 ? sxy / sxx : 0,
-    samples: points.length,
-    sidecarBeforeKiB,
-    sidecarAfterKiB: rssOfPid(worker.sidecarPid()),
-  };
-}
-
-export async function smallJobs(stack: ProofStack, prefix: string, clip: Clip, n: number, tag: string): Promise<number> {
-  const jobs = Array.from({ length: n }, (_, i) => ({ id: `${tag}-${i}`, payload: { input: { audio_base64: clip.base64 } } }));
-  const done = await runBatch(stack.queue(prefix), stack.admin(prefix), jobs, { timeoutMs: 120_000 + n * 5_000, pollMs: 500 });
-  return done.filter((j) => j.status?.state === "done").length;
-}
-
-// ----- idle cost ---------------------------------------------------------------------------------
-
-/** Watches a REST server's counter: when each command arrived (to 50 ms). */
-export function watchCounter(rest: UpstashRestServer): { times: number[]; stop(): void } {
-  const times: number[] = [];
-  let last = rest.counter.total;
-  const timer = setInterval(() => {
-    const now = rest.counter.total;
-    for (; last < now; last++) times.push(performance.now());
-  }, 50);
-  return { times, stop: () => clearInterval(timer) };
-}
-
-export interface IdleFigure {
-  polls: number;
-  commands: number;
-  windowS: number;
-  cmdsPerPoll: number;
-  /** Per idle hour at `atMaxMs` (the configured maximum backoff), scaled from the measured poll rate. */
-  perHour: number;
-  measuredMaxMs: number;
-}
-
-/**
- * Commands of an idle worker once its backoff has reached the maximum: the gaps between polls
- * are then ~maxMs. Counted from the first such poll to the last one seen; scaled per hour at
- * `atMaxMs` (the same figure when the worker ran with that maximum).
- */
-export function idleFigure(times: number[], measuredMaxMs: number, atMaxMs: number): IdleFigure {
-  // Bursts (a poll plus a heartbeat) count as one poll: group commands closer than 100 ms.
-  const polls: number[][] = [];
-  for (const t of times) {
-    const g = polls.at(-1);
-    if (g && t - g.at(-1)! < 100) g.push(t);
-    else polls.push([t]);
-  }
-  const firstAtMax = polls.findIndex((g, i) => i > 0 && g[0]! - polls[i - 1]![0]! >= measuredMaxMs * 0.9);
-  if (firstAtMax < 0 || polls.length - firstAtMax < 2) return { polls: 0, commands: 0, windowS: 0, cmdsPerPoll: Number.NaN, perHour: Number.NaN, measuredMaxMs };
-  const window = polls.slice(firstAtMax);
-  // Commands after the first poll of the window, over the time they took to arrive.
-  const commands = window.slice(1).reduce((a, g) => a + g.length, 0);
-  const windowS = (window.at(-1)![0]! - window[0]![0]!) / 1000;
-  const perSecond = commands / windowS;
-  return {
-    polls: window.length - 1,
-    commands,
-    windowS: round(windowS, 1),
-    cmdsPerPoll: commands / (window.length - 1),
-    perHour: perSecond * 3600 * (measuredMaxMs / atMaxMs),
-    measuredMaxMs,
-  };
 }
