@@ -22,8 +22,9 @@ export interface RssRun {
   /** Median RSS before and after the jobs, KiB. */
   beforeKiB: number;
   afterKiB: number;
-  /** Least-squares slope of RSS over jobs done (KiB per job), from samples taken while they ran. */
+  /** Least-squares line of RSS over jobs done, from samples taken while they ran: KiB per job, KiB at 0 jobs. */
   slopeKiBPerJob: number;
+  interceptKiB: number;
   samples: number;
   sidecarBeforeKiB: number | null;
   sidecarAfterKiB: number | null;
@@ -77,6 +78,7 @@ export async function rssRun(stack: ProofStack, prefix: string, worker: WorkerPr
     beforeKiB,
     afterKiB,
     slopeKiBPerJob: sxx > 0 ? sxy / sxx : 0,
+    interceptKiB: my - (sxx > 0 ? sxy / sxx : 0) * mx,
     samples: points.length,
     sidecarBeforeKiB,
     sidecarAfterKiB: rssOfPid(worker.sidecarPid()),
