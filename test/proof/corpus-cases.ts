@@ -65,6 +65,9 @@ export const QUEUE_CASES: QueueCase[] = [
   { name: "a queued job asking to drain the queue", code: "invalid_input", payload: () => ({ input: { audio: "https://example.com/a.ogg", queue: { drain: true } } }) },
   { name: "job_id with forbidden characters", code: "invalid_input", payload: (e) => ({ input: { audio_base64: speech(e), job_id: "../../x y" } }) },
   { name: "empty audio URL", code: "invalid_input", payload: () => ({ input: { audio: "" } }) },
+  // Options the schema accepts one by one but that would not fit the sidecar's 1 MiB request header.
+  { name: "initial_prompt of 3 MB", code: "invalid_input", payload: (e) => ({ input: { audio_base64: speech(e), initial_prompt: "call me back ".repeat(250_000) } }), message: /transcription options take/ },
+  { name: "suppress_tokens with 300 000 integers", code: "invalid_input", payload: (e) => ({ input: { audio_base64: speech(e), suppress_tokens: Array.from({ length: 300_000 }, (_, i) => i) } }) },
   // Audio bytes.
   { name: "audio_key whose bytes are gone", code: "audio_expired", payload: () => ({ input: { audio_key: "{nowhere}:audio:missing" } }) },
   { name: "empty base64", code: "invalid_base64", payload: () => ({ input: { audio_base64: "" } }) },
@@ -108,6 +111,7 @@ export const RUNPOD_CASES: RunpodCase[] = [
   { name: "beam_size as a string", code: "invalid_input", input: (e) => ({ audio_base64: speech(e), beam_size: "5" }) },
   { name: "stream not a boolean", code: "invalid_input", input: (e) => ({ audio_base64: speech(e), stream: "yes" }) },
   { name: "no audio", code: "invalid_input", input: () => ({ language: "en" }) },
+  { name: "hotwords of 2 MB", code: "invalid_input", input: (e) => ({ audio_base64: speech(e), hotwords: "invoice ".repeat(250_000) }), message: /transcription options take/ },
   { name: "audio and audio_base64", code: "invalid_input", input: (e) => ({ audio: "https://example.com/a.ogg", audio_base64: speech(e) }) },
   { name: "loopback address", code: "url_not_allowed", input: (e) => ({ audio: e.url("/private-probe.ogg") }) },
   { name: "localhost by name", code: "url_not_allowed", input: (e) => ({ audio: e.url("/private-probe.ogg").replace("127.0.0.1", "localhost") }) },

@@ -184,6 +184,12 @@ describe("afterwards", () => {
     expect(r.output?.transcription).toBe(TEXT);
   }, 60_000);
 
+  it("no input crashed a speech sidecar", () => {
+    const lines = [...queueWorker.lines, ...runpodWorker.lines];
+    expect(lines.filter((l) => l.includes("speech sidecar exited"))).toEqual([]);
+    expect(lines.filter((l) => l.includes("speech sidecar ready"))).toHaveLength(2); // one each, never restarted
+  });
+
   it("no temp file is left in AUDIO_TMP_DIR", async () => {
     expect(await readdir(tmp)).toEqual([]);
   });
