@@ -185,7 +185,7 @@ async function main(): Promise<void> {
       }),
     );
     const details = {
-      overhead_runs: overhead.map((o) => ({ ...o, p50: round(o.p50), p99: round(o.p99), cmdsPerJob: round(o.cmdsPerJob, 2), requestsPerJob: round(o.requestsPerJob, 2), engineIpcMs: round(o.engineIpcMs), llmClientMs: round(o.llmClientMs) })),
+      overhead_runs: overhead.map((o) => ({ ...o, p50: round(o.p50), p99: round(o.p99), p50ExclLlmStep: round(o.p50ExclLlmStep), p99ExclLlmStep: round(o.p99ExclLlmStep), cmdsPerJob: round(o.cmdsPerJob, 2), requestsPerJob: round(o.requestsPerJob, 2), engineIpcMs: round(o.engineIpcMs), llmClientMs: round(o.llmClientMs) })),
       e2e_runs: e2e.map((e) => ({ ...e, ratio: round(e.ratio, 3), cold_ratio: round(e.cold_ratio, 3) })),
       e2e_note: "steady state: the worker's first completion to its last (clips 2..N) vs the engine alone on the same clips; cold_ratio includes filling the pipeline (first claim and first decode)",
       overhead_note: "per job in steady state: time between two completions minus the engine's known compute (FAKE_FW_MS_PER_AUDIO_S x audio seconds) and the fake Gemini's known delay; jobs with analysis",
@@ -222,7 +222,7 @@ async function main(): Promise<void> {
       }),
       say,
     );
-    say(`\noverhead parts (median): sidecar round trip beyond compute ${round(median(overhead.map((o) => o.engineIpcMs)))} ms (the same sidecar driven alone: ${round(median(e2e.map((e) => e.engine_alone_overhead_ms_per_call)))} ms), LLM client beyond the model ${round(median(overhead.map((o) => o.llmClientMs)))} ms\n`);
+    say(`\noverhead parts (median): sidecar round trip beyond compute ${round(median(overhead.map((o) => o.engineIpcMs)))} ms (the same sidecar driven alone: ${round(median(e2e.map((e) => e.engine_alone_overhead_ms_per_call)))} ms), LLM client beyond the model ${round(median(overhead.map((o) => o.llmClientMs)))} ms; counting the whole analysis step as LLM time: p50 ${round(median(overhead.map((o) => o.p50ExclLlmStep)))} ms, p99 ${round(median(overhead.map((o) => o.p99ExclLlmStep)))} ms\n`);
     say(`idle: ${idle.polls} polls, ${round(idle.cmdsPerPoll, 2)} commands per poll (${details.idle.note})\n`);
     say(`memory: ${details.rss.note}; worker RSS ${rss.beforeKiB} -> ${rss.afterKiB} KiB (two readings: ${details.rss.two_readings_growth_pct} %)\n`);
   } finally {

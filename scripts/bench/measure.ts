@@ -64,6 +64,9 @@ export interface OverheadRun {
   jobs: number;
   p50: number;
   p99: number;
+  /** The same with the whole measured analysis step (Gemini client included) taken as LLM time. */
+  p50ExclLlmStep: number;
+  p99ExclLlmStep: number;
   /** Commands counted at the workers' REST server per job (enqueue, claim, complete, polls). */
   cmdsPerJob: number;
   requestsPerJob: number;
@@ -100,9 +103,11 @@ export async function overheadRun(
   const after = stack.rest.counter.snapshot();
   const ok = done.filter((j) => j.status?.state === "done").sort((a, b) => a.status!.finished_at! - b.status!.finished_at!);
   const overheads: number[] = [];
+  const exclStep: number[] = [];
   for (let i = 1; i < ok.length; i++) {
     const cycle = ok[i]!.status!.finished_at! - ok[i - 1]!.status!.finished_at!;
     overheads.push(cycle - engineMs(ok[i]!, engine) - llmDelayMs);
+    exclStep.push(cycle - engineMs(ok[i]!, engine) - (ok[i]!.result!.timings as { analyze_ms: number }).analyze_ms);
   }
   const timings = ok.map((j) => j.result!.timings as Record<string, number>);
   const reqs = (s: typeof before) => Object.values(s.requests).reduce((a, b) => a + b, 0);
@@ -110,6 +115,8 @@ export async function overheadRun(
     jobs: n,
     p50: quantile(overheads, 0.5),
     p99: quantile(overheads, 0.99),
+    p50ExclLlmStep: quantile(exclStep, 0.5),
+    p99ExclLlmStep: quantile(exclStep, 0.99),
     cmdsPerJob: (after.total - before.total) / n,
     requestsPerJob: (reqs(after) - reqs(before)) / n,
     engineIpcMs: median(ok.map((j, i) => timings[i]!.transcribe_ms! - engineMs(j, engine))),
