@@ -26,6 +26,14 @@ export const jobInputSchema = TranscribeOptions.extend({
 export type JobInput = z.output<typeof jobInputSchema>;
 
 /**
+ * The sidecar refuses a request header over 1 MiB by exiting, which would turn one oversized
+ * `initial_prompt`, `hotwords` or `suppress_tokens` into a crash retried as a transient fault.
+ * Whisper only uses the last ~220 tokens of a prompt anyway.
+ */
+export const MAX_TRANSCRIBE_OPTIONS_BYTES = 256 * 1024;
+const TRANSCRIBE_KEYS = Object.keys(TranscribeOptions.shape) as Array<keyof JobInput>;
+
+/**
  * Validates a job input; every problem (unknown keys listed by name) becomes one permanent
  * `invalid_input` error. `origin` says where audio may come from.
  */
@@ -41,6 +49,13 @@ export function parseJobInput(raw: unknown, origin: "queue" | "runpod"): JobInpu
     throw new WorkerError("invalid_input", `invalid job input: ${parts.join("; ")}`, { retryable: false, details: { unknown_keys: unknown } });
   }
   const input = parsed.data;
+  const options = Object.fromEntries(TRANSCRIBE_KEYS.map((k) => [k, input[k]]));
+  const optionBytes = Buffer.byteLength(JSON.stringify(options));
+  if (optionBytes > MAX_TRANSCRIBE_OPTIONS_BYTES) {
+    throw new WorkerError("invalid_input", `the transcription options take ${optionBytes} bytes; at most ${MAX_TRANSCRIBE_OPTIONS_BYTES} are accepted (shorten initial_prompt, hotwords or suppress_tokens)`, {
+      retryable: false,
+    });
+  }
   const sources = [input.audio, input.audio_base64, input.audio_key].filter((v) => v !== undefined).length;
   if (input.queue) {
     if (origin !== "runpod") throw new WorkerError("invalid_input", "a queued job cannot drain the queue", { retryable: false });

@@ -205,9 +205,14 @@ export class QueueConsumer {
   async #handBack(f: InFlight): Promise<JobOutcome> {
     this.#stop(f);
     f.controller.abort(new ShutdownAbort());
-    await this.#persist("release", () => this.queue.release(f.job), f.log);
-    f.log.info("job handed back on shutdown");
     this.registry.record.current_job = null;
+    try {
+      await this.#persist("release", () => this.queue.release(f.job), f.log);
+    } catch (err) {
+      f.log.error({ err }, "could not hand the job back (queue unreachable): its lease will expire and it will be re-delivered");
+      return "abandoned";
+    }
+    f.log.info("job handed back on shutdown");
     return "released";
   }
 
@@ -216,10 +221,16 @@ export class QueueConsumer {
     this.#inflight.delete(f);
   }
 
+  /** Never throws: an outcome that cannot be written is left to the lease (the job is re-delivered). */
   async #fail(job: ClaimedJob, info: ErrorInfo, log: Logger): Promise<JobOutcome> {
-    const reply = await this.#persist("fail", () => this.queue.fail(job, info), log);
     this.registry.jobFinished(false);
-    return reply.ok ? reply.outcome : "abandoned";
+    try {
+      const reply = await this.#persist("fail", () => this.queue.fail(job, info), log);
+      return reply.ok ? reply.outcome : "abandoned";
+    } catch (err) {
+      log.error({ err, code: info.code }, "could not record the failed attempt (queue unreachable): its lease will expire and it will be re-delivered");
+      return "abandoned";
+    }
   }
 
   /**
