@@ -36,3 +36,14 @@ export function toErrorInfo(err: unknown): ErrorInfo {
   // Unknown failures are retried: a bug or a transient fault must not dead-letter user data at once.
   return { code: "internal_error", message: scrubMessage(message), retryable: true };
 }
+
+/**
+ * The abort reason given to running jobs when the worker stops past its grace period: the job
+ * is handed back (queue: released without counting the attempt; RunPod: no result posted).
+ */
+export class ShutdownAbort extends Error {
+  constructor() {
+    super("worker is shutting down");
+    this.name = "ShutdownAbort";
+  }
+}

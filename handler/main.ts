@@ -35,11 +35,18 @@ const mode = selectMode(cfg);
 if (!local && mode.kind !== "runpod" && existsSync("test_input.json")) local = { kind: "test_input" };
 
 const stop = new AbortController();
+let ready = false;
 let signals = 0;
 for (const sig of ["SIGTERM", "SIGINT"] as const) {
   process.on(sig, () => {
     signals++;
-    if (signals > 1) process.exit(130); // a second Ctrl-C: leave now
+    // Nothing is in flight before the first job can be taken (probe, sidecar start): leave at
+    // once; children are killed on exit. A second Ctrl-C leaves now too.
+    if (!ready) {
+      log.info({ signal: sig }, "stopping before any work was taken");
+      process.exit(0);
+    }
+    if (signals > 1) process.exit(130);
     log.info({ signal: sig }, "stopping: no new jobs; running ones may finish");
     stop.abort();
   });
@@ -50,12 +57,21 @@ function redisHooks(c: Config, l: Logger, runtime: Awaited<ReturnType<typeof sta
   if (!c.UPSTASH_REDIS_REST_URL) return {};
   const queue = openQueue(c, resolveConnection(c));
   const keep = (key: string, value: unknown) => queue.redis.set(`${queue.prefix}${key}`, JSON.stringify(value), { ex: c.RESULT_TTL_S }).then(() => undefined);
+  let drainer: ReturnType<typeof consumerFor> | null = null; // one registry entry for every drain job
   return {
     drain: async (limits, signal) => {
-      const { consumer } = consumerFor(c, runtime, l, queue, "runpod-drain");
-      const deadline = limits.max_seconds === undefined ? undefined : Date.now() + limits.max_seconds * 1000;
-      const counts = await consumer.run(signal, { untilEmpty: true, maxJobs: limits.max_jobs, deadline });
-      return { drained: counts };
+      drainer ??= consumerFor(c, runtime, l, queue, "runpod-drain");
+      const { consumer } = drainer;
+      // A job-stop or the shutdown hands the queue job in hand back instead of waiting for it.
+      const onAbort = () => consumer.abortCurrent();
+      signal.addEventListener("abort", onAbort, { once: true });
+      try {
+        const deadline = limits.max_seconds === undefined ? undefined : Date.now() + limits.max_seconds * 1000;
+        const counts = await consumer.run(signal, { untilEmpty: true, maxJobs: limits.max_jobs, deadline });
+        return { drained: counts };
+      } finally {
+        signal.removeEventListener("abort", onAbort);
+      }
     },
     storeResult: (jobId, output) => keep(`result:${jobId}`, output),
     onUndeliverable: async (jobId, body) => {
@@ -68,6 +84,7 @@ function redisHooks(c: Config, l: Logger, runtime: Awaited<ReturnType<typeof sta
 async function main(): Promise<number> {
   log.info({ version: VERSION, mode: local ? local.kind : mode.kind }, local ? `local RunPod mode: ${local.kind}` : mode.reason);
   const runtime = await startRuntime(cfg, log);
+  ready = true;
   try {
     if (local?.kind === "test_input") return await runTestInput(pipelineRunner(runtime.deps), local.json, { log, signal: stop.signal });
     if (local?.kind === "serve_api") {

@@ -107,6 +107,8 @@ export async function transcribeAndAnalyze(jobId: string, input: JobInput, prepa
     options: input.llm,
   });
   const analyzeMs = ms(t);
+  // A stop or cancel during analysis must hand the job back, not store it without its analysis.
+  ctx.signal?.throwIfAborted();
   ctx.onProgress?.("done", 1);
 
   return {

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "../log/logger.ts";
-import { WorkerError, toErrorInfo, type ErrorInfo } from "../errors.ts";
+import { ShutdownAbort, WorkerError, toErrorInfo, type ErrorInfo } from "../errors.ts";
+export { ShutdownAbort } from "../errors.ts";
 import { IdleBackoff } from "./backoff.ts";
 import { queuedJobSchema, type ClaimedJob, type QueuedJob } from "./job.ts";
 import type { VoiceQueue } from "./queue.ts";
@@ -35,13 +36,6 @@ export interface ConsumerOptions {
 
 export type JobOutcome = "done" | "retrying" | "dead" | "failed" | "released" | "abandoned";
 
-/** The reason given to a job's signal when the worker stops: the job is handed back. */
-export class ShutdownAbort extends Error {
-  constructor() {
-    super("worker is shutting down");
-    this.name = "ShutdownAbort";
-  }
-}
 
 interface InFlight {
   job: QueueJob;
@@ -120,7 +114,8 @@ export class QueueConsumer {
       if (more()) next = await this.#claim().catch(() => null); // prefetch while the engine works
       const outcome = await finished;
       counts[outcome]++;
-      if (stop.aborted && next && "inflight" in next) {
+      // Stopping, or a drain's limit reached: the prefetched job goes back without counting.
+      if (!more() && next && "inflight" in next) {
         counts[await this.#handBack(next.inflight)]++;
         next = null;
       }
@@ -152,7 +147,6 @@ export class QueueConsumer {
       return { outcome: await this.#fail(raw, parsed.error, log), id: raw.id };
     }
     const job: QueueJob = { ...raw, payload: parsed.payload };
-    this.registry.jobStarted(job.id);
     const controller = new AbortController();
     let progress = { stage: "claimed", progress: 0 };
     const ctx: JobContext = { signal: controller.signal, report: (stage, p) => (progress = { stage, progress: p }), log };
@@ -180,26 +174,35 @@ export class QueueConsumer {
 
   async #finish(f: InFlight): Promise<JobOutcome> {
     const { job, log, controller } = f;
+    let result: unknown;
     try {
       const prepared = await f.prepared;
       if (!prepared.ok) throw prepared.error;
-      const result = await this.#execute(job, prepared.value, f.ctx);
+      this.registry.jobStarted(job.id); // now the engine works on it (a prefetched job only waited)
+      result = await this.#execute(job, prepared.value, f.ctx);
+    } catch (err) {
+      this.#stop(f);
       if (f.lost) return "abandoned";
+      if (controller.signal.reason instanceof ShutdownAbort) return this.#handBack(f);
+      log.warn({ err }, "job attempt failed");
+      return await this.#fail(job, toErrorInfo(err), log);
+    }
+    this.#stop(f);
+    if (f.lost) return "abandoned";
+    try {
       const reply = await this.#persist("complete", () => this.queue.complete(job, result), log);
       if (!reply.ok) {
         log.warn({ state: reply.state }, "result refused: the lease was lost before completion");
         return "abandoned";
       }
-      this.registry.jobFinished(true);
-      return "done";
     } catch (err) {
-      if (f.lost) return "abandoned";
-      if (controller.signal.reason instanceof ShutdownAbort) return this.#handBack(f);
-      log.warn({ err }, "job attempt failed");
-      return await this.#fail(job, toErrorInfo(err), log);
-    } finally {
-      this.#stop(f);
+      // The result is computed but cannot be stored: not a failed attempt. The lease expires
+      // and the job is re-delivered (at-least-once).
+      log.error({ err }, "could not store the result (queue unreachable): the job will be re-delivered");
+      return "abandoned";
     }
+    this.registry.jobFinished(true);
+    return "done";
   }
 
   async #handBack(f: InFlight): Promise<JobOutcome> {

@@ -39,6 +39,7 @@ export function newWorkerId(): string {
 export class WorkerRegistry {
   readonly record: WorkerRecord;
   #lastWrite = 0;
+  #gpuAt = -Infinity;
   #timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -47,6 +48,8 @@ export class WorkerRegistry {
     readonly intervalMs: number,
     private readonly gpuStats: () => Promise<GpuStats | null> = async () => null,
     private readonly now: () => number = Date.now,
+    /** Live facts read at every write (the device can change: a CUDA failure falls back to CPU). */
+    private readonly describe: () => Partial<WorkerRecord> = () => ({}),
   ) {
     this.record = {
       host: hostname(), device: "unknown", compute_type: "unknown", fallback_reason: null, gpu: null,
@@ -61,8 +64,12 @@ export class WorkerRegistry {
   /** The record to send with the next claim/extension, or "" when it is not due yet. */
   piggyback(): string {
     if (this.now() - this.#lastWrite < this.intervalMs) return "";
+    return this.#snapshot();
+  }
+
+  #snapshot(): string {
     this.#lastWrite = this.now();
-    this.record.updated_at = this.#lastWrite;
+    Object.assign(this.record, this.describe(), { updated_at: this.#lastWrite });
     return JSON.stringify(this.record);
   }
 
@@ -78,14 +85,16 @@ export class WorkerRegistry {
 
   /** Standalone write (2 commands), only if no claim or extension carried the record lately. */
   async heartbeat(force = false): Promise<void> {
-    this.record.gpu = await this.gpuStats().catch(() => null);
+    if (this.now() - this.#gpuAt >= this.intervalMs) {
+      this.#gpuAt = this.now();
+      this.record.gpu = await this.gpuStats().catch(() => null);
+    }
     if (!force && this.now() - this.#lastWrite < this.intervalMs * 1.5) return;
-    this.#lastWrite = this.now();
-    this.record.updated_at = this.#lastWrite;
+    const record = this.#snapshot();
     const p = this.queue.prefix;
     try {
       const tx = this.queue.redis.multi();
-      tx.set(`${p}worker:${this.record.id}`, JSON.stringify(this.record), { px: this.ttlMs });
+      tx.set(`${p}worker:${this.record.id}`, record, { px: this.ttlMs });
       tx.zadd(`${p}workers`, { score: this.#lastWrite, member: this.record.id });
       await tx.exec();
     } catch (err) {

@@ -1,4 +1,5 @@
 import type { Logger } from "../log/logger.ts";
+export { ShutdownAbort } from "../errors.ts";
 
 /** What a running job can use: its cancellation signal, progress and stream channels, its logger. */
 export interface RunnerContext {
@@ -33,10 +34,3 @@ export class JobStopped extends Error {
   }
 }
 
-/** Abort reason of a job still running when the shutdown grace period ran out: handed back, no result posted. */
-export class ShutdownAbort extends Error {
-  constructor() {
-    super("worker is shutting down");
-    this.name = "ShutdownAbort";
-  }
-}

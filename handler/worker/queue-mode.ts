@@ -11,8 +11,8 @@ import { VERSION } from "./version.ts";
 
 /** GPU name, memory and utilisation for the registry (nvidia-smi, when the worker uses CUDA). */
 export function gpuStatsSource(cfg: Config, runtime: Runtime): () => Promise<GpuStats | null> {
-  if (runtime.decision.device !== "cuda") return async () => null;
   return async () => {
+    if (runtime.engine.info.device !== "cuda") return null; // also after a fall back to CPU
     const r = await queryNvidiaSmi({ bin: cfg.NVIDIA_SMI_BIN, env: process.env, timeoutMs: 3000 });
     const gpu = r.status === "ok" ? visibleGpu(r.gpus, process.env.CUDA_VISIBLE_DEVICES) : undefined;
     return gpu ? { name: gpu.name, memory_used_mb: gpu.memoryUsedMiB ?? 0, memory_total_mb: gpu.memoryTotalMiB ?? 0, utilization_pct: gpu.utilizationPct ?? 0 } : null;
@@ -26,6 +26,8 @@ export function consumerFor(cfg: Config, runtime: Runtime, log: Logger, queue: V
     { id: newWorkerId(), mode, version: VERSION, device: info.device, compute_type: info.compute_type, fallback_reason: info.fallback_reason },
     cfg.WORKER_HEARTBEAT_MS,
     gpuStatsSource(cfg, runtime),
+    Date.now,
+    () => ({ device: runtime.engine.info.device, compute_type: runtime.engine.info.compute_type, fallback_reason: runtime.engine.info.fallback_reason }),
   );
   const consumer = new QueueConsumer(queue, registry, pipelineJobHandler(runtime.deps), {
     idleMinMs: cfg.IDLE_POLL_MIN_MS,

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import runpodSdk from "runpod-sdk";
 import { startLocalStack, type LocalStack } from "../../harness/local-stack.ts";
 import { startRunpodDevServer, type RunpodDevServer } from "../../harness/runpod-dev-server.ts";
-import { startFakeGemini, SAMPLE_ANALYSIS, type FakeGemini } from "../peers/gemini-server.ts";
+import { reply, startFakeGemini, SAMPLE_ANALYSIS, type FakeGemini } from "../peers/gemini-server.ts";
 import { startWorkerProcess } from "../helpers/worker-process.ts";
 
 const SPEECH = "sidecar/smoke/speech.wav";
@@ -84,6 +84,29 @@ describe("worker end to end", () => {
       expect(await worker.stop()).toBe(0);
     }
     expect(worker.lines.join("\n")).not.toContain(GEMINI_KEY);
+  });
+
+  it("SIGTERM while Gemini analyses hands the job back (not stored without its analysis), exit 0", async () => {
+    const env = { ...stack.env, QUEUE_PREFIX: `e2e-term-${process.pid}`, ...common(), SHUTDOWN_GRACE_MS: "300" };
+    const worker = startWorkerProcess(env);
+    await worker.waitFor(/consuming the queue/);
+    const before = gemini.requests.length;
+    gemini.script(reply.slow(20_000));
+    expect((await queueCli(["push", SPEECH, "--id", "term-1"], env)).exitCode).toBe(0);
+    for (let i = 0; i < 150 && gemini.requests.length === before; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(gemini.requests.length).toBeGreaterThan(before); // the analysis is under way
+    expect(await worker.stop()).toBe(0);
+    const shown = JSON.parse((await queueCli(["show", "term-1", "--json"], env)).stdout) as { status: { state: string; attempts: number }; result: unknown };
+    expect(shown.status).toMatchObject({ state: "queued", attempts: 0 });
+    expect(shown.result).toBeNull();
+  });
+
+  it("SIGTERM during start-up (before any work is taken) exits 0 at once", async () => {
+    const worker = startWorkerProcess({ ...stack.env, QUEUE_PREFIX: `e2e-early-${process.pid}`, FAKE_FW_LOAD_MS: "0" });
+    await worker.waitFor(/consuming that Upstash queue/);
+    const t0 = Date.now();
+    expect(await worker.stop()).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(10_000);
   });
 
   it("local default: npm start with no settings starts its own stack; the queue CLI finds it", async () => {
