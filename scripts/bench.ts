@@ -40,7 +40,7 @@ export const SETTINGS = {
   llm_delay_ms: Number(values["llm-delay-ms"]),
   clip_seconds: [6, 10, 15],
   runs: quick ? 1 : 3,
-  overhead_jobs_per_run: quick ? 12 : 30,
+  overhead_jobs_per_run: quick ? 12 : 50,
   e2e_clips_per_run: quick ? 6 : 15,
   ready_starts: quick ? 1 : 3,
   decode_runs: quick ? 5 : 15,
