@@ -16,6 +16,7 @@ export { audioLimitsFromConfig, type AudioLimits } from "./limits.ts";
 export { PCM_SAMPLE_RATE, PCM_BYTES_PER_SAMPLE, pcmSeconds } from "./decode.ts";
 export type { AudioSource } from "./sources.ts";
 export type { ProbeInfo } from "./probe.ts";
+export { removeOrphanJobDirs } from "./temp.ts";
 
 export interface DecodedAudio {
   /** 16 kHz mono float32 little-endian samples in [-1, 1] (np.frombuffer(pcm, np.float32)). */

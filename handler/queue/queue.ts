@@ -31,6 +31,8 @@ export type FailReply =
 
 /** Upstash's REST request limit is 10 MB: stored audio goes up in base64 pieces well below it. */
 const AUDIO_PIECE_CHARS = 4 * 1024 * 1024;
+/** A payload plus the script call's other arguments must stay under that limit. */
+const MAX_PAYLOAD_BYTES = 9 * 1024 * 1024;
 
 /**
  * The voice-message queue on Upstash Redis: every state change is one script call, safe to
@@ -57,9 +59,14 @@ export class VoiceQueue {
       throw new WorkerError("invalid_job_id", "a job id is 1-128 characters of letters, digits, '.', '_', ':' or '-'", { retryable: false });
     }
     const priority = opts.priority ?? "normal";
+    const body = JSON.stringify(payload);
+    // Upstash refuses requests over 10 MB: that is permanent, never an outage to retry.
+    if (Buffer.byteLength(body) > MAX_PAYLOAD_BYTES) {
+      throw new WorkerError("payload_too_large", `the job payload is ${Buffer.byteLength(body)} bytes; at most ${MAX_PAYLOAD_BYTES} fit in one Upstash request (push large audio as a file or URL)`, { retryable: false });
+    }
     const now = this.now();
     return this.#scripts.json<EnqueueResult>("enqueue", [
-      this.prefix, id, JSON.stringify(payload), priority, readyScore(priority, now), now, opts.audioKey ?? "",
+      this.prefix, id, body, priority, readyScore(priority, now), now, opts.audioKey ?? "",
     ]);
   }
 

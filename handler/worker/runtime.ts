@@ -2,7 +2,7 @@
 // the analyzer and the audio limits.
 import type { Config } from "../config/schema.ts";
 import type { Logger } from "../log/logger.ts";
-import { audioLimitsFromConfig } from "../audio/index.ts";
+import { audioLimitsFromConfig, removeOrphanJobDirs } from "../audio/index.ts";
 import { createSpeechEngine, type SpeechEngine } from "../asr/index.ts";
 import { createAnalyzer } from "../llm/index.ts";
 import { decideDevice, type DeviceDecision } from "../probe/device-policy.ts";
@@ -22,6 +22,9 @@ export interface Runtime {
 
 export async function startRuntime(cfg: Config, log: Logger): Promise<Runtime> {
   const t0 = performance.now();
+  const audioLimits = audioLimitsFromConfig(cfg);
+  const orphans = await removeOrphanJobDirs(audioLimits.tempDir);
+  if (orphans > 0) log.info({ removed: orphans, dir: audioLimits.tempDir }, "removed audio temp folders left by killed workers");
   let report: ProbeReport | null = null;
   const decision = await decideDevice({
     device: cfg.DEVICE,
@@ -49,7 +52,7 @@ export async function startRuntime(cfg: Config, log: Logger): Promise<Runtime> {
   const readyMs = Math.round(performance.now() - t0);
   log.info({ device: info.device, compute_type: info.compute_type, fallback_reason: info.fallback_reason, faster_whisper: info.faster_whisper, ctranslate2: info.ctranslate2, ready_ms: readyMs }, "speech engine ready");
   return {
-    deps: { audioLimits: audioLimitsFromConfig(cfg), engine, analyzer },
+    deps: { audioLimits, engine, analyzer },
     engine,
     decision,
     readyMs,

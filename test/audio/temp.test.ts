@@ -1,7 +1,8 @@
-import { stat, writeFile } from "node:fs/promises";
+import { mkdir, readdir, stat, writeFile } from "node:fs/promises";
+import { execa } from "execa";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { withJobDir } from "../../handler/audio/temp.ts";
+import { removeOrphanJobDirs, withJobDir } from "../../handler/audio/temp.ts";
 import { expectNoLeftovers, makeTempBase, removeTempBase } from "./helpers.ts";
 
 let base: string;
@@ -33,5 +34,18 @@ describe("per-job temp folder", () => {
       }),
     ).rejects.toThrow("boom");
     await expectNoLeftovers(base);
+  });
+
+  it("a later start removes folders of workers that were killed, and keeps live workers' ones", async () => {
+    const dead = execa("true");
+    await dead; // a pid that has exited
+    await mkdir(join(base, `vw-audio-${dead.pid}-abc123`));
+    await writeFile(join(base, `vw-audio-${dead.pid}-abc123`, "input"), "user audio");
+    await mkdir(join(base, `vw-audio-${process.pid}-live01`));
+    await mkdir(join(base, "unrelated-folder"));
+    expect(await removeOrphanJobDirs(base)).toBe(1);
+    expect((await readdir(base)).sort()).toEqual(["unrelated-folder", `vw-audio-${process.pid}-live01`]);
+    await removeTempBase(base);
+    base = await makeTempBase();
   });
 });

@@ -129,7 +129,7 @@ describe("queued jobs: each bad one ends in the dead letter with its code", () =
 
   it("a payload over Upstash's 10 MB request limit is refused at enqueue and leaves no job", async () => {
     const queue = stack.queue(prefix);
-    await expect(queue.enqueue({ input: { audio_base64: "A".repeat(11 * 2 ** 20) } }, { id: "over-10mb" })).rejects.toThrow(/max request size exceeded/);
+    await expect(queue.enqueue({ input: { audio_base64: "A".repeat(11 * 2 ** 20) } }, { id: "over-10mb" })).rejects.toMatchObject({ code: "payload_too_large", retryable: false });
     expect(await stack.admin(prefix).status("over-10mb")).toBeNull();
   });
 

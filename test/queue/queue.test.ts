@@ -24,6 +24,13 @@ describe("voice queue operations", () => {
     expect((await q.claim("w1")).job).toBeNull();
   });
 
+  it("refuses a payload over the Upstash request limit as a permanent error, storing nothing", async () => {
+    const q = queueOn(stack);
+    const err = await q.enqueue({ input: { audio_base64: "A".repeat(11 * 2 ** 20) } }, { id: "huge" }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: "payload_too_large", retryable: false });
+    expect(await new QueueAdmin(q).status("huge")).toBeNull();
+  });
+
   it("claims by priority, FIFO within a priority", async () => {
     const clock = fakeClock();
     const q = queueOn(stack, { now: clock.now });
