@@ -1,20 +1,13 @@
 // Steps 1-3 and the version matrix of step 6 on simulated GPU hosts: a fake nvidia-smi
 // (fixtures), the ctranslate2 double at a chosen version, real gcc-built sonames in a venv.
-import { rmSync } from "node:fs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { basePython, CUBLAS12, CUDNN8, CUDNN9, LibStore, makeRoot } from "../probe/host.ts";
+import { describe, expect, it } from "vitest";
+import { CUBLAS12, CUDNN8, CUDNN9, LibStore, useHostWorkspace } from "../probe/host.ts";
 import { CUDA13_LAYOUT, makeDiagHost, step, type DiagHost, type DiagHostSpec } from "./helpers.ts";
 
 let root: string;
 let store: LibStore;
 let python: string;
-
-beforeAll(() => {
-  root = makeRoot();
-  store = new LibStore(root);
-  python = basePython();
-});
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+useHostWorkspace((w) => ({ root, store, python } = w));
 
 const host = (spec: DiagHostSpec): DiagHost => makeDiagHost(root, store, python, spec);
 const GPU_STEPS = ["gpu", "cuda-libraries", "cudnn"] as const;

@@ -1,23 +1,17 @@
 // Steps 4-7 on simulated hosts: ffmpeg (real, missing, or replaying ffmpeg 5.1's real output
 // without some decoders), the sidecar interpreter (missing, Python 3.8, a venv), its packages
 // (as pip's metadata describes them), and model folders (a directory, the Hugging Face cache).
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { audioDecoderCodecs, VOICE_CODECS } from "../../diagnostics/steps/ffmpeg.ts";
-import { basePython, LibStore, makeRoot } from "../probe/host.ts";
+import { LibStore, useHostWorkspace } from "../probe/host.ts";
 import { DIAG_FIXTURES, makeDiagHost, MODEL_FILES, step, writeHubModel, writeModelDir, writeScript, type DiagHost, type DiagHostSpec } from "./helpers.ts";
 
 let root: string;
 let store: LibStore;
 let python: string;
-
-beforeAll(() => {
-  root = makeRoot();
-  store = new LibStore(root);
-  python = basePython();
-});
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+useHostWorkspace((w) => ({ root, store, python } = w));
 
 const host = (spec: Partial<DiagHostSpec> = {}): DiagHost => makeDiagHost(root, store, python, { nvidiaSmi: null, ct2Version: "4.6.3", cudaDevices: 0, ...spec });
 

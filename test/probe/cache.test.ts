@@ -2,22 +2,16 @@
 // (plus model and CUDA_COMPUTE_TYPE); any change of key re-probes. Tiers 0-1 always run.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, copyFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { forgetCachedVerdict, probeCachePath, readCachedVerdict, sameKey, writeCachedVerdict, type CacheKey } from "../../handler/probe/cache.ts";
 import { runProbe } from "../../handler/probe/probe.ts";
 import { verdict } from "../../handler/probe/verdict.ts";
-import { basePython, CUBLAS12, CUDNN9, LibStore, makeHost, makeRoot, readCalls, type Host, type HostSpec } from "./host.ts";
+import { CUBLAS12, CUDNN9, LibStore, makeHost, readCalls, type Host, type HostSpec, useHostWorkspace } from "./host.ts";
 
 let root: string;
 let store: LibStore;
 let python: string;
-
-beforeAll(() => {
-  root = makeRoot();
-  store = new LibStore(root);
-  python = basePython();
-});
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+useHostWorkspace((w) => ({ root, store, python } = w));
 
 function gpuHost(spec: Partial<HostSpec> = {}): Host {
   return makeHost(root, store, python, { nvidiaSmi: "h100-580", ct2Version: "4.6.3", pipLibs: { "nvidia/cublas/lib": CUBLAS12 }, ...spec });

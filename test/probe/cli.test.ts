@@ -1,20 +1,13 @@
 // `npm run probe [-- --json]` as a user runs it: a real process, the settings from the env.
-import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { basePython, CUBLAS12, LibStore, makeHost, makeRoot, REPO, type Host } from "./host.ts";
+import { describe, expect, it } from "vitest";
+import { CUBLAS12, LibStore, makeHost, REPO, type Host, useHostWorkspace } from "./host.ts";
 
 let root: string;
 let store: LibStore;
 let python: string;
-
-beforeAll(() => {
-  root = makeRoot();
-  store = new LibStore(root);
-  python = basePython();
-});
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+useHostWorkspace((w) => ({ root, store, python } = w));
 
 const TSX = join(REPO, "node_modules", "tsx", "dist", "cli.mjs");
 

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ProbeOptions } from "../../handler/probe/probe.ts";
+import { afterAll, beforeAll } from "vitest";
 
 export const REPO = fileURLToPath(new URL("../../", import.meta.url));
 export const FIXTURES = join(REPO, "test", "fixtures", "gpu-host");
@@ -142,4 +143,14 @@ export function readCalls(path: string): Array<Record<string, unknown>> {
 
 export function makeRoot(): string {
   return mkdtempSync(join(tmpdir(), "vw-probe-test-"));
+}
+
+/** Per test file: a temp root with a library store and the base interpreter, removed afterwards. */
+export function useHostWorkspace(set: (w: { root: string; store: LibStore; python: string }) => void): void {
+  let root = "";
+  beforeAll(() => {
+    root = makeRoot();
+    set({ root, store: new LibStore(root), python: basePython() });
+  });
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
 }

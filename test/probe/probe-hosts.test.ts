@@ -1,23 +1,17 @@
 // Tiers 0 and 1 against simulated hosts: fake nvidia-smi (fixtures), the ctranslate2 double per
 // version range, and real shared objects (gcc -shared, real sonames) in a real venv.
-import { copyFileSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { WorkerError } from "../../handler/errors.ts";
 import { decideDevice } from "../../handler/probe/device-policy.ts";
 import { runProbe } from "../../handler/probe/probe.ts";
-import { basePython, CUBLAS11, CUBLAS12, CUDNN8, CUDNN9, FIXTURES, LibStore, makeHost, makeRoot, readCalls, type Host, type HostSpec } from "./host.ts";
+import { CUBLAS11, CUBLAS12, CUDNN8, CUDNN9, FIXTURES, LibStore, makeHost, readCalls, type Host, type HostSpec, useHostWorkspace } from "./host.ts";
 
 let root: string;
 let store: LibStore;
 let python: string;
-
-beforeAll(() => {
-  root = makeRoot();
-  store = new LibStore(root);
-  python = basePython();
-});
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+useHostWorkspace((w) => ({ root, store, python } = w));
 
 function host(spec: HostSpec): Host {
   return makeHost(root, store, python, spec);

@@ -1,23 +1,17 @@
 // Tier 2: the CUDA smoke transcription in a child, against the faster_whisper double's real
 // failure modes (abort, cuDNN loader abort, cuBLAS RuntimeError, old driver, refused compute
 // type, empty/wrong text, hang, model not found), and the device decision each one leads to.
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { decideDevice } from "../../handler/probe/device-policy.ts";
 import { runProbe, type ProbeReport } from "../../handler/probe/probe.ts";
-import { basePython, CUBLAS12, CUDNN9, LibStore, makeHost, makeRoot, readCalls, REPO, type Host, type HostSpec } from "./host.ts";
+import { CUBLAS12, CUDNN9, LibStore, makeHost, readCalls, REPO, type Host, type HostSpec, useHostWorkspace } from "./host.ts";
 
 let root: string;
 let store: LibStore;
 let python: string;
-
-beforeAll(() => {
-  root = makeRoot();
-  store = new LibStore(root);
-  python = basePython();
-});
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+useHostWorkspace((w) => ({ root, store, python } = w));
 
 /** An H100 with driver 580 and everything ctranslate2 4.6.3 needs: only tier 2 can fail. */
 function gpuHost(env: Record<string, string> = {}, spec: Partial<HostSpec> = {}): Host {
