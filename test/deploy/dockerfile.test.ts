@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { lintDockerfile } from "../../scripts/lint-dockerfile.ts";
-import { only, parseDockerfile, read, type Stage } from "./files.ts";
+import { instructionsOf, parseDockerfile, read, type Stage } from "./files.ts";
 
 const text = read("Dockerfile");
 const dockerfile = parseDockerfile(text);
@@ -93,13 +93,13 @@ describe("CUDA base image follows the ctranslate2 pin", () => {
 
   it("the sidecar requirements never pull torch (it makes importing faster_whisper seconds slower)", () => {
     expect(read("sidecar/requirements.txt")).not.toMatch(/^torch/m);
-    expect(only(stage("sidecar-venv"), "RUN").map((r) => r.args).join("\n")).toContain("find_spec('torch')");
+    expect(instructionsOf(stage("sidecar-venv"), "RUN").map((r) => r.args).join("\n")).toContain("find_spec('torch')");
   });
 });
 
 describe("cpu and gpu targets", () => {
   const body = (s: Stage) => s.instructions.map((i) => `${i.keyword} ${i.args}`).filter((l) => !l.startsWith("ENV "));
-  const envWithout = (s: Stage, k: string) => only(s, "ENV").map((i) => i.args.replace(new RegExp(`\\s*${k}=\\S+`), ""));
+  const envWithout = (s: Stage, k: string) => instructionsOf(s, "ENV").map((i) => i.args.replace(new RegExp(`\\s*${k}=\\S+`), ""));
 
   it("are the same recipe: only the base image and DEVICE differ", () => {
     expect(body(stage("cpu"))).toEqual(body(stage("gpu")));
@@ -109,16 +109,16 @@ describe("cpu and gpu targets", () => {
 
   it.each(["cpu", "gpu"])("%s: runs as a non-root user, with a healthcheck, and ships no tests", (name) => {
     const s = stage(name);
-    const user = only(s, "USER").at(-1)?.args;
+    const user = instructionsOf(s, "USER").at(-1)?.args;
     expect(user).toBeDefined();
     expect(["root", "0"]).not.toContain(user);
     const lastWrite = Math.max(...s.instructions.map((i, n) => (i.keyword === "COPY" || i.keyword === "RUN" ? n : -1)));
     expect(s.instructions.findIndex((i) => i.keyword === "USER")).toBeGreaterThan(lastWrite);
-    expect(only(s, "HEALTHCHECK")).toHaveLength(1);
-    expect(only(s, "HEALTHCHECK")[0]!.args).toMatch(/--start-period=\d+s/); // the model load must not count as unhealthy
-    expect(only(s, "COPY").filter((c) => /\btest\b/.test(c.args))).toEqual([]);
+    expect(instructionsOf(s, "HEALTHCHECK")).toHaveLength(1);
+    expect(instructionsOf(s, "HEALTHCHECK")[0]!.args).toMatch(/--start-period=\d+s/); // the model load must not count as unhealthy
+    expect(instructionsOf(s, "COPY").filter((c) => /\btest\b/.test(c.args))).toEqual([]);
     // The model is baked, root-owned (read-only for the worker), from the model stage.
-    expect(only(s, "COPY").map((c) => c.args)).toContain("--from=model /models /models");
+    expect(instructionsOf(s, "COPY").map((c) => c.args)).toContain("--from=model /models /models");
   });
 });
 
@@ -132,19 +132,19 @@ describe("image hygiene", () => {
   });
 
   it("apt-get: no prompts, no recommends, lists removed in the same layer", () => {
-    const runs = dockerfile.stages.flatMap((s) => only(s, "RUN")).filter((r) => r.args.includes("apt-get"));
+    const runs = dockerfile.stages.flatMap((s) => instructionsOf(s, "RUN")).filter((r) => r.args.includes("apt-get"));
     expect(runs.length).toBeGreaterThanOrEqual(3);
     for (const r of runs) {
       expect(r.args, `line ${r.line}`).toMatch(/apt-get update && apt-get install -y --no-install-recommends /);
       expect(r.args, `line ${r.line}`).toContain("rm -rf /var/lib/apt/lists/*");
     }
-    for (const s of dockerfile.stages.filter((st) => only(st, "RUN").some((r) => r.args.includes("apt-get")))) {
-      expect(only(s, "ARG").map((a) => a.args), s.name).toContain("DEBIAN_FRONTEND=noninteractive");
+    for (const s of dockerfile.stages.filter((st) => instructionsOf(st, "RUN").some((r) => r.args.includes("apt-get")))) {
+      expect(instructionsOf(s, "ARG").map((a) => a.args), s.name).toContain("DEBIAN_FRONTEND=noninteractive");
     }
   });
 
   it("npm installs exactly the lockfile's production dependencies (tsx among them: it runs the code)", () => {
-    const deps = only(stage("deps"), "RUN").map((r) => r.args).join("\n");
+    const deps = instructionsOf(stage("deps"), "RUN").map((r) => r.args).join("\n");
     expect(deps).toContain("npm ci --omit=dev");
     const pkg = JSON.parse(read("package.json")) as { dependencies: Record<string, string> };
     expect(Object.keys(pkg.dependencies)).toContain("tsx");

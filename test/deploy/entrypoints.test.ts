@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { execaSync } from "execa";
 import { existsSync } from "node:fs";
 import { dirname, join, normalize } from "node:path";
-import { dockerignore, execForm, loadCompose, loadRunpodToml, only, packageJson, parseDockerfile, program, read } from "./files.ts";
+import { dockerignore, execForm, loadCompose, loadRunpodToml, instructionsOf, packageJson, parseDockerfile, program, read } from "./files.ts";
 
 const scripts = packageJson().scripts;
 const dockerfile = parseDockerfile(read("Dockerfile"));
@@ -44,15 +44,15 @@ function loadedFiles(entry: string, seen = new Set<string>()): Set<string> {
 describe("Dockerfile entry commands", () => {
   it.each(["gpu", "cpu"])("%s: CMD runs `npm start`'s program under tini, ENTRYPOINT is tini", (name) => {
     const stage = finals.find((s) => s.name === name)!;
-    const cmd = execForm(only(stage, "CMD").at(-1)!.args);
+    const cmd = execForm(instructionsOf(stage, "CMD").at(-1)!.args);
     expect(program(cmd)).toEqual(scriptProgram("start"));
     expect(cmd[0]).toBe("node"); // no npm wrapper: signals reach the worker directly
-    expect(execForm(only(stage, "ENTRYPOINT").at(-1)!.args)).toEqual(["/usr/bin/tini", "--"]);
-    expect(only(stage, "RUN").some((r) => /apt-get install[^&]*\btini\b/.test(r.args))).toBe(true);
+    expect(execForm(instructionsOf(stage, "ENTRYPOINT").at(-1)!.args)).toEqual(["/usr/bin/tini", "--"]);
+    expect(instructionsOf(stage, "RUN").some((r) => /apt-get install[^&]*\btini\b/.test(r.args))).toBe(true);
   });
 
   it.each(["gpu", "cpu"])("%s: HEALTHCHECK is `npm run diagnose -- --quick`'s program", (name) => {
-    const hc = only(finals.find((s) => s.name === name)!, "HEALTHCHECK").at(-1)!;
+    const hc = instructionsOf(finals.find((s) => s.name === name)!, "HEALTHCHECK").at(-1)!;
     expect(program(execForm(hc.args))).toEqual([...scriptProgram("diagnose"), "--quick"]);
   });
 
@@ -61,7 +61,7 @@ describe("Dockerfile entry commands", () => {
     expect([toml.runtime.handler_path]).toEqual(scriptProgram("start"));
     expect(existsSync(toml.runtime.requirements_path)).toBe(true);
     const venv = dockerfile.stages.find((s) => s.name === "sidecar-venv")!;
-    expect(only(venv, "COPY").map((c) => c.args.split(/\s+/)[0])).toContain(toml.runtime.requirements_path);
+    expect(instructionsOf(venv, "COPY").map((c) => c.args.split(/\s+/)[0])).toContain(toml.runtime.requirements_path);
   });
 });
 

@@ -9,7 +9,7 @@ import { selectMode } from "../../handler/worker/mode.ts";
 import { restServerSettings } from "../../harness/rest-server.ts";
 import { startRunpodDevServer } from "../../harness/runpod-dev-server.ts";
 import {
-  assignments, loadCompose, loadHub, loadHubTests, loadRunpodToml, only, parseDockerfile, read, stageEnv,
+  assignments, loadCompose, loadHub, loadHubTests, loadRunpodToml, instructionsOf, parseDockerfile, read, stageEnv,
 } from "./files.ts";
 
 /** Variables that are not worker settings, each with why it may appear. */
@@ -39,7 +39,7 @@ const hubTests = loadHubTests();
 function namesByFile(): Record<string, string[]> {
   const dockerNames = [
     ...dockerfile.globalArgs.flatMap((i) => assignments(i).map(([k]) => k)),
-    ...dockerfile.stages.flatMap((s) => [...only(s, "ENV"), ...only(s, "ARG")].flatMap((i) => assignments(i).map(([k]) => k))),
+    ...dockerfile.stages.flatMap((s) => [...instructionsOf(s, "ENV"), ...instructionsOf(s, "ARG")].flatMap((i) => assignments(i).map(([k]) => k))),
   ];
   const composeNames = [
     ...Object.values(compose.services).flatMap((s) => [...Object.keys(s.environment ?? {}), ...Object.keys(s.build?.args ?? {})]),
@@ -101,7 +101,7 @@ describe("Dockerfile environment", () => {
     const modelRun = dockerfile.stages.find((s) => s.name === "model")!.instructions.find((i) => i.keyword === "RUN")!.args;
     expect(modelRun).toContain(`"$WHISPER_MODEL" ${cfg.MODEL_DIR}`);
     expect(cfg.SIDECAR_PYTHON).toBe("/opt/venv/bin/python");
-    expect(only(stage, "COPY").map((i) => i.args)).toContain("--from=sidecar-venv /opt/venv /opt/venv");
+    expect(instructionsOf(stage, "COPY").map((i) => i.args)).toContain("--from=sidecar-venv /opt/venv /opt/venv");
     // No secret is ever baked into an image.
     expect(Object.keys(env).filter((k) => /KEY|TOKEN|SECRET|PASSWORD/.test(k))).toEqual([]);
   });

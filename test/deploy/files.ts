@@ -84,7 +84,7 @@ export function stageEnv(stage: Stage): Record<string, string> {
   return env;
 }
 
-export const only = (stage: Stage, keyword: string) => stage.instructions.filter((i) => i.keyword === keyword);
+export const instructionsOf = (stage: Stage, keyword: string) => stage.instructions.filter((i) => i.keyword === keyword);
 
 // ---------------------------------------------------------------- docker-compose.yml
 
