@@ -5,6 +5,7 @@ import { ConfigError } from "../handler/config/load.ts";
 import { loadDiagnoseConfig } from "../diagnostics/config.ts";
 import { formatStep, formatSummary, toJson, useColour } from "../diagnostics/report.ts";
 import { runDiagnose } from "../diagnostics/run.ts";
+import { usageError as exitUsage } from "./usage.ts";
 
 const USAGE = `Usage: npm run diagnose [-- --json] [--require-gpu] [--quick] [--deep]
   --json         print {"ok", "steps": [{"id","name","status","detail","fix","ms"}]}
@@ -14,8 +15,7 @@ const USAGE = `Usage: npm run diagnose [-- --json] [--require-gpu] [--quick] [--
 Exit status: 0 nothing failed, 1 a step failed, 2 usage or configuration error.`;
 
 function usageError(message: string): never {
-  process.stderr.write(`${message}\n${USAGE}\n`);
-  process.exit(2);
+  return exitUsage(USAGE, message);
 }
 
 async function main(): Promise<number> {

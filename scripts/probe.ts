@@ -6,6 +6,7 @@ import { toErrorInfo } from "../handler/errors.ts";
 import { probeOptionsFromConfig } from "../handler/probe/config.ts";
 import { decideDevice, type DeviceDecision } from "../handler/probe/device-policy.ts";
 import { runProbe, type ProbeReport } from "../handler/probe/probe.ts";
+import { usageError as exitUsage } from "./usage.ts";
 
 const USAGE = `Usage: npm run probe [-- --json] [--fresh] [--no-cache]
   --json      print the verdict as one JSON object
@@ -14,8 +15,7 @@ const USAGE = `Usage: npm run probe [-- --json] [--fresh] [--no-cache]
 Exit status: 0 CUDA usable (verdict ok), 1 not usable, 2 usage or configuration error.`;
 
 function usageError(message: string): never {
-  process.stderr.write(`${message}\n${USAGE}\n`);
-  process.exit(2);
+  return exitUsage(USAGE, message);
 }
 
 async function main(): Promise<number> {

@@ -1,5 +1,7 @@
 // Shared fixtures: the REAL sidecar process running on the faster-whisper TEST DOUBLE
 // (PYTHONPATH=test/doubles), a private model cache, and the double's call log.
+import { expect } from "vitest";
+import { WorkerError } from "../../handler/errors.ts";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -87,4 +89,15 @@ export function makeHarness(opts: { env?: Record<string, string>; engine?: Parti
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The WorkerError a job failed with (the test fails if it did not fail, or with something else). */
+export async function rejection(p: Promise<unknown>): Promise<WorkerError> {
+  try {
+    await p;
+  } catch (err) {
+    expect(err).toBeInstanceOf(WorkerError);
+    return err as WorkerError;
+  }
+  throw new Error("expected the job to fail");
 }

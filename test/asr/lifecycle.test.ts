@@ -3,8 +3,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { WorkerError } from "../../handler/errors.ts";
-import { makeHarness, tone, type Harness } from "./helpers.ts";
+import { makeHarness, rejection, tone, type Harness } from "./helpers.ts";
 
 const harnesses: Harness[] = [];
 afterEach(async () => {
@@ -17,15 +16,6 @@ function harness(opts: Parameters<typeof makeHarness>[0] = {}): Harness {
 }
 const slow = { FAKE_FW_SEGMENT_S: "1", FAKE_FW_MS_PER_AUDIO_S: "300" };
 
-async function rejection(p: Promise<unknown>): Promise<WorkerError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(WorkerError);
-    return err as WorkerError;
-  }
-  throw new Error("expected a rejection");
-}
 
 describe("cancel", () => {
   it("stops a running job between segments; the sidecar stays up for the next job", async () => {

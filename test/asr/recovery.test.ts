@@ -2,8 +2,7 @@
 // and retry the job once; a killed sidecar is restarted and the job gets a retryable error; a
 // hang is killed at its deadline. The test process itself must never see a stray error.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { WorkerError } from "../../handler/errors.ts";
-import { makeHarness, tone, type Harness } from "./helpers.ts";
+import { makeHarness, rejection, tone, type Harness } from "./helpers.ts";
 
 const stray: unknown[] = [];
 const onStray = (e: unknown) => void stray.push(e);
@@ -29,15 +28,6 @@ function cuda(fault: string, env: Record<string, string> = {}): Harness {
   return h;
 }
 
-async function rejection(p: Promise<unknown>): Promise<WorkerError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(WorkerError);
-    return err as WorkerError;
-  }
-  throw new Error("expected the job to fail");
-}
 
 describe("CUDA failure during a job -> CPU int8, job retried once", () => {
   it("survives a SIGABRT on the first CUDA encode (language detection inside transcribe())", async () => {
