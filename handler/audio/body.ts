@@ -7,7 +7,10 @@
 // - Close-delimited (neither): the end of the connection IS the end of the body, so Node ends the
 //   stream normally with `res.complete` true whether the peer closed cleanly (FIN), reset the
 //   connection, or we destroyed it (timer, caller abort). Only the socket tells them apart: a
-//   clean close shows as its 'end' event, a reset or a destroy as 'error'.
+//   clean close shows as its 'end' event, a reset or a destroy as 'error'. Two limits remain: a
+//   peer that closes cleanly mid-body (or crashes: the kernel sends FIN) looks whole, over TLS too
+//   (Node reports no missing close_notify); and a reset that arrives in the same read as the last
+//   data is reported by libuv as a clean end.
 import { rm, open } from "node:fs/promises";
 import type { IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
