@@ -33,7 +33,7 @@ export function framingOf(res: IncomingMessage): Framing {
 
 /** What one connection did, recorded as it happened. */
 export interface ConnectionWatch {
-  /** The peer closed its side cleanly (FIN, or TLS close). */
+  /** The peer closed its side (FIN; over TLS, Node reports it the same with or without close_notify). */
   readonly ended: boolean;
   /** A reset, or our own destroy (timer, abort), as the socket reported it. */
   readonly error: NodeJS.ErrnoException | undefined;
