@@ -4,12 +4,12 @@
 // cap counted while streaming, compressed bodies refused (never inflated), no credentials sent.
 import { lookup as dnsLookup } from "node:dns/promises";
 import type { LookupAddress } from "node:dns";
-import { open } from "node:fs/promises";
 import http, { type IncomingMessage } from "node:http";
 import https from "node:https";
 import { isIP, type LookupFunction } from "node:net";
 import { WorkerError } from "../errors.ts";
 import { isPublicAddress } from "./address-policy.ts";
+import { receiveBody, untilAborted, watchConnection, type ConnectionWatch } from "./body.ts";
 import { abortedError, audioError, downloadFailed } from "./errors.ts";
 
 export interface DownloadPolicy {
@@ -48,16 +48,6 @@ export function redactUrl(url: URL | string): string {
 async function systemResolve(hostname: string): Promise<string[]> {
   const found = await dnsLookup(hostname, { all: true, verbatim: true });
   return found.map((a) => a.address);
-}
-
-/** Settles with `p`, or rejects with the signal's reason as soon as it fires (DNS cannot be cancelled). */
-function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason as Error);
-    if (signal.aborted) return onAbort();
-    signal.addEventListener("abort", onAbort, { once: true });
-    p.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
 }
 
 /** Validates one hop's URL and resolves it to the addresses the connection may use (all checked). */
@@ -102,8 +92,9 @@ function pinnedLookup(addresses: string[]): LookupFunction {
 }
 
 /** Sends one request and resolves when its headers arrive (or rejects on error/abort). */
-function requestHeaders(url: URL, addresses: string[], signal: AbortSignal): Promise<IncomingMessage> {
+function requestHeaders(url: URL, addresses: string[], signal: AbortSignal): Promise<{ res: IncomingMessage; conn: ConnectionWatch }> {
   return new Promise((resolve, reject) => {
+    let conn: ConnectionWatch | undefined;
     const mod = url.protocol === "https:" ? https : http;
     const req = mod.request(url, {
       method: "GET",
@@ -113,7 +104,9 @@ function requestHeaders(url: URL, addresses: string[], signal: AbortSignal): Pro
       // No cookies, no Authorization: nothing of ours goes to a user-chosen server.
       headers: { "user-agent": "voice-worker-audio/1", accept: "*/*", "accept-encoding": "identity", connection: "close" },
     });
-    req.once("response", resolve);
+    // Watched from the start: how the connection ends decides whether the body is whole.
+    req.once("socket", (socket) => (conn = watchConnection(socket)));
+    req.once("response", (res) => resolve({ res, conn: conn ?? watchConnection(res.socket) }));
     req.on("error", reject); // `on`: a late parser error after the response must not go unhandled
     req.end();
   });
@@ -125,25 +118,10 @@ function retryAfterSeconds(res: IncomingMessage): number | undefined {
   return Number.isFinite(n) && n >= 0 ? n : undefined;
 }
 
-async function streamBody(res: IncomingMessage, dest: string, maxBytes: number): Promise<number> {
-  const file = await open(dest, "wx", 0o600);
-  let bytes = 0;
-  try {
-    for await (const chunk of res as AsyncIterable<Buffer>) {
-      bytes += chunk.length;
-      // Counted as it arrives: a missing or lying Content-Length cannot push past the cap.
-      if (bytes > maxBytes) throw audioError("audio_too_large", `download exceeded ${maxBytes} bytes`, { details: { maxBytes } });
-      await file.write(chunk);
-    }
-  } finally {
-    await file.close();
-  }
-  return bytes;
-}
-
 /**
- * Downloads `rawUrl` into `dest` (created with mode 0600). Throws WorkerError: url_not_allowed,
- * download_failed, download_timeout, audio_too_large, or aborted when `signal` fires.
+ * Downloads `rawUrl` into `dest` (created with mode 0600). Resolves only for a whole body; throws
+ * WorkerError: url_not_allowed, download_failed (also for a body cut short), download_timeout,
+ * audio_too_large, or aborted when `signal` fires. `dest` is left behind only on success.
  */
 export async function downloadToFile(rawUrl: string, dest: string, policy: DownloadPolicy, signal?: AbortSignal): Promise<DownloadResult> {
   let url: URL;
@@ -174,7 +152,7 @@ export async function downloadToFile(rawUrl: string, dest: string, policy: Downl
         () => stop(audioError("download_timeout", `no response headers from ${url.host} within ${policy.connectTimeoutMs} ms`)),
         policy.connectTimeoutMs,
       );
-      const res = await requestHeaders(url, addresses, ctl.signal);
+      const { res, conn } = await requestHeaders(url, addresses, ctl.signal);
       clearTimeout(headersTimer);
       const status = res.statusCode ?? 0;
 
@@ -213,7 +191,7 @@ export async function downloadToFile(rawUrl: string, dest: string, policy: Downl
           details: { announced, maxBytes: policy.maxBytes },
         });
       }
-      const bytes = await streamBody(res, dest, policy.maxBytes);
+      const bytes = await receiveBody(res, conn, dest, { maxBytes: policy.maxBytes, signal: ctl.signal, origin: redactUrl(url) });
       return { bytes, status, redirects, finalUrl: redactUrl(url) };
     }
   } catch (err) {

@@ -33,12 +33,17 @@ export function guardedInput(path: string): string[] {
 
 const STDERR_KEEP = 8192;
 
-/** ffmpeg's stderr made fit for an error message: input path and pointer noise removed, cut short. */
+/**
+ * ffmpeg's stderr made fit for an error message: input path removed, cut short, and each log
+ * context "[name @ 0x55d81be21180]" cut to "[name]" (names may hold commas and spaces:
+ * "mov,mp4,m4a,3gp,3g2,mj2", "Parsed_volume_0"). Addresses anywhere else are scrubbed with
+ * every message (handler/log/scrub.ts).
+ */
 export function summarizeStderr(stderr: string, inputPath: string, max = 400): string {
   const lines = stderr
     .split(`file:${inputPath}`).join("<input>")
     .split(inputPath).join("<input>")
-    .replace(/\[(\w+) @ 0x[0-9a-f]+\]/g, "[$1]")
+    .replace(/\[([^\]\n@]*?) @ 0x[0-9a-f]+\]/gi, "[$1]")
     .split("\n").map((l) => l.trim()).filter(Boolean);
   const text = [...new Set(lines)].join(" | "); // ffmpeg repeats the same error per frame
   return text.length > max ? `${text.slice(0, max)}…` : text || "(no output)";

@@ -12,18 +12,36 @@ const CREDENTIAL_PATTERNS: Array<[RegExp, string]> = [
   [/AIza[0-9A-Za-z_-]{30,}/g, REDACTED],
 ];
 
-/** Removes every known secret value and credential-shaped substring from `text`. */
+// A memory address tells a reader of logs or results where the heap, stack and libraries of a
+// process that parses hostile files (ffmpeg, the sidecar) were mapped: half of an exploit against
+// ASLR. Every hexadecimal number with a 0x prefix and 5 or more digits goes; no user-space
+// pointer is smaller (Linux maps nothing below mmap_min_addr, 0x10000), zero-padded ones are
+// longer, and small constants (0xff, a WAVE format tag 0x0055) stay readable. Any text may sit
+// right before or after it (ffmpeg's "[mov,mp4,m4a @ 0x55d81be21180]", Python's "at
+// 0x7f3a...>", glibc's "[0x7ffd...]", "a0x5562" glued to a word).
+const ADDRESS = /0x[0-9a-f]{5,}/gi;
+export const ADDRESS_REDACTED = "[address]";
+
+/** Replaces every memory-address-shaped number in `text`. */
+export function scrubAddresses(text: string): string {
+  return text.replace(ADDRESS, ADDRESS_REDACTED);
+}
+
+/**
+ * Removes every known secret value, credential-shaped substring and memory address from `text`.
+ * Every log line passes through it (see logger.ts), and every error message via scrubMessage.
+ */
 export function scrubSecrets(text: string): string {
   let out = text;
   for (const secret of registeredSecrets()) {
     if (out.includes(secret)) out = out.split(secret).join(REDACTED);
   }
   for (const [pattern, replacement] of CREDENTIAL_PATTERNS) out = out.replace(pattern, replacement);
-  return out;
+  return scrubAddresses(out);
 }
 
 /**
- * For text that ends up in logs or results: secrets removed, then cut to a bounded length.
+ * For text that ends up in logs or results: secrets and addresses removed, then cut to a bounded length.
  * The Upstash client appends the whole command (payload included) to its error messages
  * ("..., command was: [...]"), so that tail is cut much shorter than the rest.
  */

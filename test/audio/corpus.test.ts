@@ -5,7 +5,9 @@ import { mkdir, mkdtemp, open, readFile, rm, writeFile } from "node:fs/promises"
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { execa } from "execa";
+import fc from "fast-check";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { summarizeStderr } from "../../handler/audio/ffmpeg-policy.ts";
 import { loadVoiceMessage, type AudioLimits, type AudioSource } from "../../handler/audio/index.ts";
 import { createLogger } from "../../handler/log/logger.ts";
 import { audioFixtures, type AudioFixtures } from "../fixtures/audio/generate.ts";
@@ -137,6 +139,25 @@ describe("files that are not (acceptable) audio", () => {
   });
   it("14c. ffprobe missing -> ffmpeg_unavailable (retryable: a deployment fault, not the message's)", async () => {
     await expectWorkerError(load(await bytesOf("speech.ogg"), { ffprobeBin: "/nonexistent/ffprobe" }), "ffmpeg_unavailable", true);
+  });
+  it("14d. an m4a cut before its index -> unsupported_format; ffmpeg's comma-named demuxer context is kept, its heap address is not", async () => {
+    const m4a = await readFile(fx.path("speech.m4a")); // moov at the end, as iPhones write it
+    const err = await expectWorkerError(load({ kind: "bytes", data: m4a.subarray(0, Math.floor(m4a.length * 0.4)) }), "unsupported_format", false);
+    expect(err.message).toContain("[mov,mp4,m4a,3gp,3g2,mj2] moov atom not found");
+    expect(err.message).not.toMatch(/0x[0-9a-f]{5,}/i);
+  });
+  it("14e. every ffmpeg log context is cut to its name, commas, spaces and colons included (property)", () => {
+    const name = fc.stringMatching(/^[A-Za-z0-9_]([A-Za-z0-9_,: ]{0,30}[A-Za-z0-9_])?$/);
+    const pointer = fc.string({ unit: fc.constantFrom(..."0123456789abcdef"), minLength: 1, maxLength: 16 }).map((d) => `0x${d}`);
+    const text = fc.stringMatching(/^[A-Za-z]([A-Za-z0-9 ,.:()-]{0,40}[A-Za-z0-9.])?$/);
+    fc.assert(
+      fc.property(fc.array(fc.tuple(name, pointer, text), { minLength: 1, maxLength: 4 }), (lines) => {
+        const stderr = lines.map(([n, p, t]) => `[${n} @ ${p}] ${t}\n`).join("");
+        const expected = [...new Set(lines.map(([n, , t]) => `[${n}] ${t}`))].join(" | ");
+        expect(summarizeStderr(stderr, "/tmp/job/input", 10_000)).toBe(expected);
+      }),
+      { numRuns: 300 },
+    );
   });
 });
 

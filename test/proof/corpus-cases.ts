@@ -96,6 +96,9 @@ export const QUEUE_CASES: QueueCase[] = [
   { name: "500 (retryable, attempts run out)", code: "download_failed", state: "dead", payload: (e) => ({ input: { audio: e.url("/oops") } }) },
   { name: "connection refused (retryable, attempts run out)", code: "download_failed", state: "dead", payload: (e) => ({ input: { audio: `http://127.0.0.1:${e.closedPort}/voice.ogg` } }) },
   { name: "URL serving an HLS playlist", code: "unsupported_format", payload: (e) => ({ input: { audio: e.url("/hls.ogg") } }) },
+  // 60 % sent, then 1 byte/s until DOWNLOAD_TIMEOUT_MS: never done with the part that arrived;
+  // retryable, so it ends dead with MAX_ATTEMPTS=1.
+  { name: "ogg cut short, close-delimited (timer)", code: "download_timeout", state: "dead", payload: (e) => ({ input: { audio: e.url("/cut-short.ogg") } }) },
   { name: "404 on a presigned URL (its query must stay out of logs)", code: "download_failed", payload: (e) => ({ input: { audio: e.url(`/missing.ogg?X-Amz-Signature=${e.planted.queryToken}`) } }) },
 ];
 

@@ -5,6 +5,7 @@
 import { constants, readFileSync } from "node:fs";
 import { mkdtemp, open, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
+import type { Socket } from "node:net";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { execa } from "execa";
@@ -54,6 +55,7 @@ beforeAll(async () => {
     if (path === "/big") return void res.writeHead(200, { "content-length": 2 * 2 ** 20 }).end(Buffer.alloc(2 * 2 ** 20));
     if (path === "/oops") return void res.writeHead(500).end("oops");
     if (path === "/hls.ogg") return void res.writeHead(200, { "content-type": "audio/ogg" }).end(hlsPlaylist(fifo));
+    if (path === "/cut-short.ogg") return void sendCutShort(req.socket, speechOgg);
     res.writeHead(404).end("not found");
   });
   env = {
@@ -89,6 +91,22 @@ afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
   await rm(sentinels, { recursive: true, force: true });
 });
+
+/**
+ * A close-delimited response (no Content-Length, not chunked) written straight to the socket: 60 %
+ * of a real ogg at once, then 1 byte/s until the client gives up. Decoding what had arrived when
+ * DOWNLOAD_TIMEOUT_MS fired once completed such a job with a third of the message missing.
+ */
+function sendCutShort(socket: Socket, ogg: Buffer): void {
+  socket.write("HTTP/1.1 200 OK\r\nContent-Type: audio/ogg\r\nConnection: close\r\n\r\n");
+  let at = Math.floor(ogg.length * 0.6);
+  socket.write(ogg.subarray(0, at));
+  const drip = setInterval(() => {
+    if (socket.destroyed || at >= ogg.length - 1) return void clearInterval(drip);
+    socket.write(ogg.subarray(at, ++at));
+  }, 1000);
+  socket.once("close", () => clearInterval(drip));
+}
 
 const queueCaseId = (i: number) => `case-${String(i).padStart(2, "0")}`;
 
