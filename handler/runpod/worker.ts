@@ -4,7 +4,7 @@ import type { Logger } from "../log/logger.ts";
 import type { UndeliverableHook } from "./deliver.ts";
 import { reportUndeliverable } from "./deliver.ts";
 import { heldJobs, type JobSlots } from "./slots.ts";
-import { backoffMs, pause, settlesWithin } from "./time.ts";
+import { pause, retryDelayMs, settlesWithin } from "./time.ts";
 import { answerRejected, executeJob, type JobIo, type JobOutcome } from "./job-run.ts";
 import { startHeartbeat } from "./heartbeat.ts";
 import { RUNPOD_PROTOCOL_VERSION } from "./result.ts";
@@ -26,11 +26,17 @@ export interface RunpodTiming {
   takeTimeoutMs: number;
   /** A take answered sooner than this without a job is followed by a pause (no hot loop). */
   minPollCycleMs: number;
-  /** First back-off after a 429 (the SDK sleeps 5 s); doubles while it lasts. */
-  throttleBaseMs: number;
-  /** First back-off after any other failure; doubles up to `errorMaxMs`. */
+  /** Wait after a 429 without Retry-After: the SDK's flat 5 s (rp_scale.py, JobScaler.get_jobs). */
+  throttleMs: number;
+  /**
+   * Wait after any other failure (5xx, network): doubles from the base up to the max. The SDK
+   * retries at once; a wait of at most its 5 s avoids that hot loop without leaving queued jobs
+   * idle while the pings say the worker is healthy.
+   */
   errorBaseMs: number;
   errorMaxMs: number;
+  /** The platform's Retry-After is honoured up to this long. */
+  retryAfterMaxMs: number;
   postTimeoutMs: number;
   postAttempts: number;
   postBackoffBaseMs: number;
@@ -42,9 +48,10 @@ export interface RunpodTiming {
 export const DEFAULT_TIMING: RunpodTiming = {
   takeTimeoutMs: 90_000,
   minPollCycleMs: 1000,
-  throttleBaseMs: 5000,
+  throttleMs: 5000,
   errorBaseMs: 1000,
-  errorMaxMs: 60_000,
+  errorMaxMs: 5000,
+  retryAfterMaxMs: 10_000,
   postTimeoutMs: 15_000,
   postAttempts: 5,
   postBackoffBaseMs: 1000,
@@ -121,7 +128,7 @@ export async function runRunpodWorker(cfg: RunpodWorkerConfig, runner: JobRunner
   const stopPoll = stopUrl
     ? pollJobStops({
         url: stopUrl, headers, whenBusy: (s) => slots.whenBusy(s), timeoutMs: timing.takeTimeoutMs, minCycleMs: timing.minPollCycleMs,
-        errorBaseMs: timing.errorBaseMs, errorMaxMs: timing.errorMaxMs, random, log, signal: stopAll.signal,
+        retry: timing, random, log, signal: stopAll.signal,
         onStop: (ids) => {
           for (const id of ids) {
             if (slots.abort(id, new JobStopped(id))) log.info({ jobId: id }, "job-stop received: cancelling the job");
@@ -145,7 +152,6 @@ export async function runRunpodWorker(cfg: RunpodWorkerConfig, runner: JobRunner
     slots.add(job.id, controller, task);
   };
 
-  let throttled = 0;
   let failed = 0;
   const shutdown = opts.signal;
   const takeOnce = async (): Promise<number> => {
@@ -158,7 +164,7 @@ export async function runRunpodWorker(cfg: RunpodWorkerConfig, runner: JobRunner
     const r = await takeJobs(urls.take(want, slots.size() > 0), headers, timing.takeTimeoutMs, shutdown);
     const idle = () => timing.minPollCycleMs - (Date.now() - started);
     if (r.kind === "jobs") {
-      throttled = failed = 0;
+      failed = 0;
       for (const rej of r.rejected) {
         summary.rejected++;
         log.error({ jobId: rej.id, reason: rej.reason }, "malformed job from the platform");
@@ -169,18 +175,15 @@ export async function runRunpodWorker(cfg: RunpodWorkerConfig, runner: JobRunner
       return r.jobs.length === 0 ? idle() : 0;
     }
     if (r.kind === "none") {
-      throttled = failed = 0;
+      failed = 0;
       log.debug({ why: r.why }, "no job");
       return idle();
     }
-    if (r.kind === "throttled") {
-      const wait = backoffMs(++throttled, timing.throttleBaseMs, timing.errorMaxMs, random);
-      log.warn({ waitMs: wait, times: throttled }, "job-take throttled (429); backing off");
-      return wait;
-    }
-    if (r.kind === "failed") {
-      const wait = backoffMs(++failed, timing.errorBaseMs, timing.errorMaxMs, random);
-      log.warn({ waitMs: wait, times: failed, reason: r.why }, "job-take failed; backing off");
+    if (r.kind === "throttled" || r.kind === "failed") {
+      const throttled = r.kind === "throttled";
+      const wait = retryDelayMs({ throttled, failures: ++failed, retryAfter: r.retryAfter }, timing, random);
+      const why = throttled ? "throttled (429)" : `failed (${r.why})`;
+      log.warn({ waitMs: wait, times: failed, retryAfter: r.retryAfter ?? undefined }, `job-take ${why}; waiting`);
       return wait;
     }
     return 0; // aborted: the loop ends
@@ -191,7 +194,7 @@ export async function runRunpodWorker(cfg: RunpodWorkerConfig, runner: JobRunner
       wait = await takeOnce();
     } catch (err) {
       // Not expected (every call above handles its own failures); still never a crash, never a hot loop.
-      wait = backoffMs(++failed, timing.errorBaseMs, timing.errorMaxMs, random);
+      wait = retryDelayMs({ throttled: false, failures: ++failed }, timing, random);
       log.error({ err, waitMs: wait }, "job-take loop failed; backing off");
     }
     await pause(wait, shutdown);

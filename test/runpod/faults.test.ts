@@ -22,6 +22,7 @@ afterEach(async () => {
 
 const endpoint = () => runpodSdk(dev.apiKey, { baseUrl: dev.baseUrl }).endpoint(dev.endpointId)!;
 const gaps = (times: number[]) => times.slice(1).map((t, i) => t - times[i]!);
+const logLines = (w: RunningWorker) => w.logs.lines.map((l) => JSON.parse(l) as { level: number; msg: string; waitMs?: number; jobId?: string });
 
 describe("RunPod worker under platform faults", () => {
   it("job-done answered 500 three times: retried with backoff, delivered exactly once", async () => {
@@ -51,38 +52,66 @@ describe("RunPod worker under platform faults", () => {
     expect(errors.some((l) => l.jobId === id && l.msg.includes("could not be delivered"))).toBe(true);
   });
 
-  it("429 on job-take: backs off at least the throttle base, doubling, no request storm; then takes the job", async () => {
+  it("429 on job-take: waits the SDK's flat throttle time each time (no doubling), then takes the job", async () => {
     dev.faults.take429 = 3;
     dev.enqueue({ after: "throttle" });
-    // throttleBaseMs 200 stands in for the SDK's 5 s; random 0 removes the jitter for exact spacing.
-    worker = startWorker(dev, runners.echo(), { timing: { throttleBaseMs: 200 }, random: () => 0 });
+    // throttleMs 200 stands in for the SDK's 5 s; random 0 gives the shortest jittered wait (80 %).
+    worker = startWorker(dev, runners.echo(), { timing: { throttleMs: 200 }, random: () => 0 });
     await until(() => workerRequests(dev, "job-done").length === 1, 15_000, "the job after the 429s");
     const takes = workerRequests(dev, "job-take");
     expect(takes.slice(0, 4).map((t) => t.status)).toEqual([429, 429, 429, 200]);
-    const spacing = gaps(takes.slice(0, 4).map((t) => t.at));
-    expect(spacing[0]! / 200).toBeGreaterThanOrEqual(0.95);
-    expect(spacing[1]! / 200).toBeGreaterThanOrEqual(1.9);
-    expect(spacing[2]! / 200).toBeGreaterThanOrEqual(3.8);
+    const waits = logLines(worker).filter((l) => l.msg.includes("throttled")).map((l) => l.waitMs);
+    expect(waits).toEqual([160, 160, 160]); // the SDK sleeps 5 s after every 429, never longer
+    gaps(takes.slice(0, 4).map((t) => t.at)).forEach((g) => expect(g).toBeGreaterThanOrEqual(155));
   });
 
-  it("the default 429 back-off is the SDK's 5 s, jittered upward", async () => {
-    dev.faults.take429 = 1000;
-    worker = startWorker(dev, runners.echo(), { timing: { throttleBaseMs: undefined } });
-    await new Promise((r) => setTimeout(r, 1500));
-    expect(workerRequests(dev, "job-take")).toHaveLength(1); // the next try waits at least 5 s
-    const line = worker.logs.lines.map((l) => JSON.parse(l) as { msg: string; waitMs?: number }).find((l) => l.msg.includes("throttled"))!;
-    expect(line.waitMs).toBeGreaterThanOrEqual(5000);
-    expect(line.waitMs).toBeLessThanOrEqual(7500);
+  it("Retry-After on a 429 or 503 is honoured (seconds or HTTP date), clamped to [errorBaseMs, retryAfterMaxMs]", async () => {
+    dev.faults.take429 = 1;
+    dev.faults.takeRetryAfter = "1";
+    dev.enqueue({ after: "retry-after" });
+    worker = startWorker(dev, runners.echo(), { timing: { throttleMs: 200, retryAfterMaxMs: 1500 } });
+    await until(() => workerRequests(dev, "job-done").length === 1, 15_000, "the job after Retry-After: 1");
+    let takes = workerRequests(dev, "job-take");
+    expect(takes[1]!.at - takes[0]!.at).toBeGreaterThanOrEqual(990);
+
+    // A far-off Retry-After (here an HTTP date an hour ahead) is capped: queued work must not idle.
+    dev.faults.take500 = 1;
+    dev.faults.takeRetryAfter = new Date(Date.now() + 3_600_000).toUTCString();
+    await until(() => workerRequests(dev, "job-take").some((t) => t.status === 500), 15_000, "the 500 (after the long poll in flight ends)");
+    dev.enqueue({ after: "capped" });
+    await until(() => workerRequests(dev, "job-done").length === 2, 15_000, "the job after the capped Retry-After");
+    takes = workerRequests(dev, "job-take");
+    const failedAt = takes.findIndex((t) => t.status === 500);
+    expect(takes[failedAt + 1]!.at - takes[failedAt]!.at).toBeGreaterThanOrEqual(1490);
+    const waits = logLines(worker).filter((l) => l.msg.startsWith("job-take") && l.waitMs !== undefined).map((l) => l.waitMs);
+    expect(waits).toEqual([1000, 1500]);
   });
 
-  it("500 on job-take: exponential back-off with a cap instead of the SDK's hot loop", async () => {
+  it("500s on job-take: short doubling waits, capped, never a hot loop", async () => {
     dev.faults.take500 = 6;
     worker = startWorker(dev, runners.echo(), { timing: { errorBaseMs: 100, errorMaxMs: 400 }, random: () => 0 });
     await until(() => workerRequests(dev, "job-take").length >= 7, 15_000, "takes after the 500s");
     const spacing = gaps(workerRequests(dev, "job-take").slice(0, 7).map((t) => t.at));
-    const expected = [100, 200, 400, 400, 400, 400];
-    spacing.forEach((s, i) => expect(s).toBeGreaterThanOrEqual(expected[i]! * 0.95));
+    const expected = [80, 160, 320, 320, 320, 320]; // 100 doubling, capped at 400, jitter down to 80 %
+    spacing.forEach((s, i) => expect(s).toBeGreaterThanOrEqual(expected[i]! - 5));
+    const waits = logLines(worker).filter((l) => l.msg.startsWith("job-take failed")).map((l) => l.waitMs);
+    expect(waits).toEqual(expected);
   });
+
+  it("default timings: after an outage the worker takes again within the SDK's 5 s, not after minutes of back-off", async () => {
+    dev.faults.take500 = 1_000_000;
+    worker = startWorker(dev, runners.echo(), { timing: { throttleMs: undefined, errorBaseMs: undefined, errorMaxMs: undefined, retryAfterMaxMs: undefined } });
+    // Four failures in a row: with the SDK-bounded waits (1, 2, 4 s) this takes about 7 s.
+    await until(() => workerRequests(dev, "job-take").length >= 4, 20_000, "four failed takes");
+    dev.faults.take500 = 0;
+    const recovered = Date.now();
+    const { id } = dev.enqueue({ after: "outage" });
+    await until(() => dev.job(id)!.status === "COMPLETED", 20_000, "the job after the outage");
+    const firstGood = workerRequests(dev, "job-take").find((t) => t.status === 200)!;
+    expect(firstGood.at - recovered).toBeLessThanOrEqual(5000 + 1000); // at most one capped wait, plus slack for a loaded machine
+    const waits = logLines(worker).filter((l) => l.msg.startsWith("job-take failed")).map((l) => l.waitMs!);
+    expect(Math.max(...waits)).toBeLessThanOrEqual(5000);
+  }, 40_000);
 
   it("malformed jobs: one with an id gets the SDK-format error, the others are skipped, and the worker goes on", async () => {
     dev.faults.malformed.push("bad_json", "empty_body", "missing_id", "missing_input");

@@ -12,9 +12,10 @@ import { captureLines } from "../helpers/log-capture.ts";
 export const FAST: Partial<RunpodTiming> = {
   takeTimeoutMs: 5000,
   minPollCycleMs: 50,
-  throttleBaseMs: 200,
+  throttleMs: 200,
   errorBaseMs: 100,
-  errorMaxMs: 2000,
+  errorMaxMs: 500,
+  retryAfterMaxMs: 1500,
   postTimeoutMs: 3000,
   postBackoffBaseMs: 50,
   postBackoffMaxMs: 400,
