@@ -59,15 +59,16 @@ function redisHooks(c: Config, l: Logger, runtime: Awaited<ReturnType<typeof sta
   const keep = (key: string, value: unknown) => queue.redis.set(`${queue.prefix}${key}`, JSON.stringify(value), { ex: c.RESULT_TTL_S }).then(() => undefined);
   let drainer: ReturnType<typeof consumerFor> | null = null; // one registry entry for every drain job
   return {
-    drain: async (limits, signal) => {
+    drain: async (limits, signal, stopping) => {
       drainer ??= consumerFor(c, runtime, l, queue, "runpod-drain");
       const { consumer } = drainer;
-      // A job-stop or the shutdown hands the queue job in hand back instead of waiting for it.
+      // A job-stop hands the queue job in hand back; a shutdown only stops claiming (the job in
+      // hand finishes, as every RunPod job does on SIGTERM).
       const onAbort = () => consumer.abortCurrent();
       signal.addEventListener("abort", onAbort, { once: true });
       try {
         const deadline = limits.max_seconds === undefined ? undefined : Date.now() + limits.max_seconds * 1000;
-        const counts = await consumer.run(signal, { untilEmpty: true, maxJobs: limits.max_jobs, deadline });
+        const counts = await consumer.run(AbortSignal.any([signal, stopping]), { untilEmpty: true, maxJobs: limits.max_jobs, deadline });
         return { drained: counts };
       } finally {
         signal.removeEventListener("abort", onAbort);

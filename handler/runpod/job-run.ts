@@ -2,13 +2,13 @@ import { WorkerError } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
 import { deliverResult, postChunk, postProgress, type Poster } from "./deliver.ts";
 import { errorBody, successBody, type ErrorContext, type JobDoneBody } from "./result.ts";
-import { JobStopped, ShutdownAbort, type JobRunner, type RunnerContext, type RunpodJob } from "./runner.ts";
+import { JobStopped, type JobRunner, type RunnerContext, type RunpodJob } from "./runner.ts";
 import type { RejectedJob } from "./take.ts";
 
 /** Largest stream chunk the platform accepts. */
 export const MAX_STREAM_CHUNK_BYTES = 1024 * 1024;
 
-export type JobOutcome = "completed" | "failed" | "stopped" | "handed_back" | "undeliverable";
+export type JobOutcome = "completed" | "failed" | "stopped" | "undeliverable";
 
 export interface JobIo extends Poster {
   log: Logger;
@@ -46,9 +46,9 @@ class LatestWins {
 /**
  * Runs one job through the runner and answers the platform: the result (or the SDK-format error)
  * after every progress and stream post has settled. A job stopped by the platform gets no
- * answer; one aborted by shutdown gets none either unless it still produced a result.
+ * answer. `stopping` (shutdown) is only passed on: the job still runs to its end and posts.
  */
-export async function executeJob(job: RunpodJob, runner: JobRunner, controller: AbortController, io: JobIo): Promise<JobOutcome> {
+export async function executeJob(job: RunpodJob, runner: JobRunner, controller: AbortController, stopping: AbortSignal, io: JobIo): Promise<JobOutcome> {
   const log = io.log.child({ jobId: job.id });
   let closed = false;
   let streamed = false;
@@ -59,6 +59,7 @@ export async function executeJob(job: RunpodJob, runner: JobRunner, controller: 
 
   const ctx: RunnerContext = {
     signal: controller.signal,
+    stopping,
     log,
     progress: (update) => {
       if (live()) progress.push(update);
@@ -99,10 +100,6 @@ export async function executeJob(job: RunpodJob, runner: JobRunner, controller: 
   if (reason instanceof JobStopped) {
     log.info({ ms: Date.now() - started }, "job stopped by the platform: no result posted");
     return "stopped";
-  }
-  if (failure !== null && reason instanceof ShutdownAbort) {
-    log.warn({ ms: Date.now() - started }, "job handed back on shutdown: no result posted, the platform re-queues it");
-    return "handed_back";
   }
   if (failure !== null) {
     body = errorBody(failure, io.errorContext, io.refreshWorker);

@@ -25,6 +25,7 @@ export async function runLocalJob(runner: JobRunner, job: RunpodJob, hooks: Loca
   try {
     const output = await runner.run(job, {
       signal,
+      stopping: signal,
       log,
       progress: (u) => {
         log.debug({ progress: u }, "progress");

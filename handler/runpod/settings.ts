@@ -6,7 +6,13 @@ export const runpodSettings = {
   RUNPOD_WEBHOOK_POST_OUTPUT: optionalStr({ doc: "Job-done URL template (set by RunPod).", example: "https://api.runpod.ai/v2/abc/job-done/$RUNPOD_POD_ID/$ID?gpu=H100" }),
   RUNPOD_WEBHOOK_POST_STREAM: optionalStr({ doc: "Stream URL template (set by RunPod).", example: "https://api.runpod.ai/v2/abc/job-stream/$RUNPOD_POD_ID/$ID?gpu=H100" }),
   RUNPOD_WEBHOOK_PING: optionalStr({ doc: "Heartbeat URL template (set by RunPod).", example: "https://api.runpod.ai/v2/abc/ping/$RUNPOD_POD_ID?gpu=H100" }),
-  RUNPOD_PING_INTERVAL: int({ default: 10000, min: 1000, doc: "Heartbeat interval in milliseconds (RunPod's name, no unit suffix).", example: "10000" }),
+  // No bounds here: the platform sets it, and runpod-python starts with any integer. The worker
+  // clamps it (pingIntervalMs) and warns rather than refusing to start and crash-looping.
+  RUNPOD_PING_INTERVAL: int({
+    default: 10000,
+    doc: "Heartbeat interval in milliseconds (RunPod's name, no unit suffix); outside 1000-60000 it is clamped, with a warning.",
+    example: "10000",
+  }),
   RUNPOD_POD_ID: optionalStr({ doc: "This worker's id (set by RunPod); no heartbeat without it.", example: "abc123xyz" }),
   RUNPOD_POD_HOSTNAME: optionalStr({ doc: "Worker host name (set by RunPod); reported in job errors.", example: "abc123xyz-64410b1c" }),
   RUNPOD_AI_API_KEY: secret({ doc: "Key the worker sends to the RunPod job API (set by RunPod).", example: "rpa_..." }),
@@ -15,7 +21,15 @@ export const runpodSettings = {
   SHUTDOWN_GRACE_MS: int({
     default: 25000,
     min: 0,
-    doc: "On SIGTERM/SIGINT: how long running jobs may finish before they are stopped and handed back.",
+    doc: "Queue mode, on SIGTERM/SIGINT: how long the running job may finish before it is handed back. RunPod mode lets running jobs finish and post (the platform decides when to kill).",
     example: "60000",
   }),
 };
+
+/** The heartbeat interval the worker keeps to: not a tight loop, and not so rare that the platform takes it for lost. */
+export const PING_INTERVAL_RANGE = { min: 1000, max: 60_000 } as const;
+
+export function pingIntervalMs(asked: number): { ms: number; clamped: boolean } {
+  const ms = Math.min(PING_INTERVAL_RANGE.max, Math.max(PING_INTERVAL_RANGE.min, asked));
+  return { ms, clamped: ms !== asked };
+}

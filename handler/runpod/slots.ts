@@ -1,5 +1,3 @@
-import { settlesWithin } from "./time.ts";
-
 /** The jobs this worker holds: what the heartbeat reports, what job-stop and shutdown abort. */
 export interface JobSlots {
   size(): number;
@@ -13,8 +11,8 @@ export interface JobSlots {
   whenFree(limit: number, signal: AbortSignal): Promise<void>;
   /** Resolves once at least one job is held, or on `signal`. */
   whenBusy(signal: AbortSignal): Promise<void>;
-  /** Whether every held job settled within `ms`. */
-  settled(ms: number): Promise<boolean>;
+  /** Resolves once every job held now has settled. */
+  settled(): Promise<void>;
 }
 
 export function heldJobs(): JobSlots {
@@ -61,6 +59,6 @@ export function heldJobs(): JobSlots {
     },
     whenFree: (limit, signal) => waitFor(() => held.size < limit, signal),
     whenBusy: (signal) => waitFor(() => held.size > 0, signal),
-    settled: (ms) => settlesWithin(Promise.allSettled([...held.values()].map((h) => h.task)), ms),
+    settled: async () => void (await Promise.allSettled([...held.values()].map((h) => h.task))),
   };
 }

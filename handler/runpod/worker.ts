@@ -8,7 +8,8 @@ import { pause, retryDelayMs, settlesWithin } from "./time.ts";
 import { answerRejected, executeJob, type JobIo, type JobOutcome } from "./job-run.ts";
 import { startHeartbeat } from "./heartbeat.ts";
 import { RUNPOD_PROTOCOL_VERSION } from "./result.ts";
-import { JobStopped, ShutdownAbort, type JobRunner } from "./runner.ts";
+import { JobStopped, type JobRunner } from "./runner.ts";
+import { PING_INTERVAL_RANGE, pingIntervalMs } from "./settings.ts";
 import { pollJobStops } from "./stop-poll.ts";
 import { takeJobs } from "./take.ts";
 import { RunpodUrls } from "./urls.ts";
@@ -17,7 +18,7 @@ export type RunpodWorkerConfig = Pick<
   Config,
   | "RUNPOD_WEBHOOK_GET_JOB" | "RUNPOD_WEBHOOK_POST_OUTPUT" | "RUNPOD_WEBHOOK_POST_STREAM" | "RUNPOD_WEBHOOK_PING"
   | "RUNPOD_PING_INTERVAL" | "RUNPOD_POD_ID" | "RUNPOD_POD_HOSTNAME" | "RUNPOD_AI_API_KEY" | "RUNPOD_ENDPOINT_ID"
-  | "CONCURRENCY" | "SHUTDOWN_GRACE_MS"
+  | "CONCURRENCY"
 >;
 
 /** Protocol timings; the defaults suit the platform, tests shrink them. */
@@ -41,7 +42,7 @@ export interface RunpodTiming {
   postAttempts: number;
   postBackoffBaseMs: number;
   postBackoffMaxMs: number;
-  /** After the grace period: how long aborted jobs get to wind down before the loop returns. */
+  /** At the end: how long the answers to malformed jobs may still take. */
   settleMs: number;
 }
 
@@ -61,7 +62,11 @@ export const DEFAULT_TIMING: RunpodTiming = {
 
 export interface RunpodWorkerOptions {
   log: Logger;
-  /** Shutdown: stop taking, let running jobs finish within SHUTDOWN_GRACE_MS, hand back the rest. */
+  /**
+   * Shutdown: stop taking, let every running job finish and post its result, then return. As
+   * runpod-python 1.12 does (rp_scale.py, JobScaler.run_jobs drains its tasks), nothing is cut
+   * short here: the platform decides when to kill the worker.
+   */
   signal: AbortSignal;
   /** Called with a result whose job-done post failed after every retry (it is also logged at error level). */
   onUndeliverable?: UndeliverableHook;
@@ -85,7 +90,7 @@ export async function runRunpodWorker(cfg: RunpodWorkerConfig, runner: JobRunner
   const random = opts.random ?? Math.random;
   const workerId = cfg.RUNPOD_POD_ID ?? randomUUID();
   const log = opts.log.child({ mode: "runpod", workerId });
-  const summary: RunpodWorkerSummary = { taken: 0, rejected: 0, completed: 0, failed: 0, stopped: 0, handed_back: 0, undeliverable: 0 };
+  const summary: RunpodWorkerSummary = { taken: 0, rejected: 0, completed: 0, failed: 0, stopped: 0, undeliverable: 0 };
   if (!cfg.RUNPOD_WEBHOOK_GET_JOB) {
     log.error("RUNPOD_WEBHOOK_GET_JOB is not set: not running on RunPod");
     return summary;
@@ -112,6 +117,7 @@ export async function runRunpodWorker(cfg: RunpodWorkerConfig, runner: JobRunner
     refreshWorker: opts.refreshWorker === true,
   };
   const slots: JobSlots = heldJobs();
+  const shutdown = opts.signal;
   const stopAll = new AbortController(); // ends the heartbeat and the job-stop poll at the very end
   const background = new Set<Promise<void>>();
   const track = (p: Promise<void>) => {
@@ -120,8 +126,12 @@ export async function runRunpodWorker(cfg: RunpodWorkerConfig, runner: JobRunner
     void settled.then(() => background.delete(settled));
   };
 
+  const ping = pingIntervalMs(cfg.RUNPOD_PING_INTERVAL);
+  if (ping.clamped) {
+    log.warn({ asked: cfg.RUNPOD_PING_INTERVAL, usingMs: ping.ms, range: PING_INTERVAL_RANGE }, "RUNPOD_PING_INTERVAL is outside the range this worker keeps to: clamped");
+  }
   const heartbeat = cfg.RUNPOD_POD_ID
-    ? startHeartbeat({ url: (ids) => urls.ping(ids, RUNPOD_PROTOCOL_VERSION), jobIds: () => slots.ids(), intervalMs: cfg.RUNPOD_PING_INTERVAL, headers, log })
+    ? startHeartbeat({ url: (ids) => urls.ping(ids, RUNPOD_PROTOCOL_VERSION), jobIds: () => slots.ids(), intervalMs: ping.ms, headers, log })
     : null;
   if (!heartbeat) log.info("RUNPOD_POD_ID is not set: no heartbeat");
   const stopUrl = urls.stop();
@@ -146,14 +156,13 @@ export async function runRunpodWorker(cfg: RunpodWorkerConfig, runner: JobRunner
     }
     summary.taken++;
     const controller = new AbortController();
-    const task = executeJob(job, runner, controller, io)
+    const task = executeJob(job, runner, controller, shutdown, io)
       .then((outcome) => void summary[outcome]++)
       .catch((err: unknown) => log.error({ err, jobId: job.id }, "job bookkeeping failed"));
     slots.add(job.id, controller, task);
   };
 
   let failed = 0;
-  const shutdown = opts.signal;
   const takeOnce = async (): Promise<number> => {
     if (slots.size() >= cfg.CONCURRENCY) {
       await slots.whenFree(cfg.CONCURRENCY, shutdown);
@@ -200,7 +209,10 @@ export async function runRunpodWorker(cfg: RunpodWorkerConfig, runner: JobRunner
     await pause(wait, shutdown);
   }
 
-  await drain(slots, cfg.SHUTDOWN_GRACE_MS, timing.settleMs, log);
+  if (slots.size() > 0) {
+    log.info({ running: slots.ids() }, "shutting down: no more jobs taken; running jobs finish and post their results");
+    await slots.settled();
+  }
   await settlesWithin(Promise.allSettled([...background]), timing.settleMs);
   for (const [jobId, entry] of io.pending) if (!entry.reported) await reportUndeliverable(io, jobId, entry.body, log);
   heartbeat?.stop();
@@ -208,14 +220,4 @@ export async function runRunpodWorker(cfg: RunpodWorkerConfig, runner: JobRunner
   await stopPoll;
   log.info(summary, "RunPod worker stopped");
   return summary;
-}
-
-/** Shutdown: running jobs get the grace period, then are aborted (handed back) and get `settleMs` to wind down. */
-async function drain(slots: JobSlots, graceMs: number, settleMs: number, log: Logger): Promise<void> {
-  if (slots.size() === 0) return;
-  log.info({ running: slots.ids(), graceMs }, "shutting down: no more jobs taken, waiting for running jobs");
-  if (await slots.settled(graceMs)) return;
-  log.warn({ running: slots.ids() }, "grace period over: stopping running jobs and handing them back");
-  slots.abortAll(new ShutdownAbort());
-  if (!(await slots.settled(settleMs))) log.error({ running: slots.ids() }, "jobs did not stop in time; leaving them");
 }

@@ -5,8 +5,12 @@ import { parseJobInput, type JobInput } from "../pipeline/input.ts";
 import { prepareVoiceMessage, transcribeAndAnalyze, type JobOutput, type PipelineDeps } from "../pipeline/pipeline.ts";
 
 export interface RunnerHooks {
-  /** Drains the Upstash queue (input `queue: {drain: true, ...}`); absent when no queue is configured. */
-  drain?: (limits: NonNullable<JobInput["queue"]>, signal: AbortSignal) => Promise<unknown>;
+  /**
+   * Drains the Upstash queue (input `queue: {drain: true, ...}`); absent when no queue is
+   * configured. `signal` (job-stop) hands the queue job in hand back; `stopping` (shutdown)
+   * only stops claiming more.
+   */
+  drain?: (limits: NonNullable<JobInput["queue"]>, signal: AbortSignal, stopping: AbortSignal) => Promise<unknown>;
   /** Also stores the output under a Redis job id (input `job_id`), for clients that read the queue's store. */
   storeResult?: (jobId: string, output: JobOutput) => Promise<void>;
 }
@@ -19,7 +23,7 @@ export function pipelineRunner(deps: PipelineDeps, hooks: RunnerHooks = {}): Job
         if (!hooks.drain) {
           throw new WorkerError("queue_not_configured", "a drain job needs UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN on the worker", { retryable: false });
         }
-        return hooks.drain(input.queue, ctx.signal);
+        return hooks.drain(input.queue, ctx.signal, ctx.stopping);
       }
       const stage = { signal: ctx.signal, log: ctx.log, onProgress: (s: string, p: number) => ctx.progress({ stage: s, progress: Math.round(p * 1000) / 1000 }) };
       const prepared = await prepareVoiceMessage(input, null, deps, stage);
