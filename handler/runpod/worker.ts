@@ -170,7 +170,7 @@ export async function runRunpodWorker(cfg: RunpodWorkerConfig, runner: JobRunner
     }
     const want = cfg.CONCURRENCY - slots.size();
     const started = Date.now();
-    const r = await takeJobs(urls.take(want, slots.size() > 0), headers, timing.takeTimeoutMs, shutdown);
+    const r = await takeJobs(urls.take(want, slots.ids().length > 0), headers, timing.takeTimeoutMs, shutdown);
     const idle = () => timing.minPollCycleMs - (Date.now() - started);
     if (r.kind === "jobs") {
       failed = 0;

@@ -162,4 +162,31 @@ describe("RunPod worker under platform faults", () => {
     expect((await ep.status(id)).status).toBe("CANCELLED");
     await worker.stop().then((s) => expect(s.stopped).toBe(1));
   });
+
+  it("job-stop: the cancelled job leaves the pings at once, though its runner takes seconds to wind down", async () => {
+    await dev.close();
+    dev = await startRunpodDevServer({ takeWaitMs: 1000, stopWaitMs: 1000, pingIntervalMs: 1000 });
+    let windingDown = false;
+    let finishedAt = 0;
+    worker = startWorker(dev, runners.fn(async (job, ctx) => {
+      await childSleep(30, ctx.signal).catch(() => undefined);
+      windingDown = true;
+      await childSleep(3.5, new AbortController().signal); // e.g. the sidecar finishing its segment
+      finishedAt = Date.now();
+      return { late: job.id };
+    }));
+    const ep = endpoint();
+    const { id } = await ep.run({ input: {} });
+    await until(() => dev.store.workers.get("pod-1")?.pings.some((p) => p.jobIds.includes(id)) === true, 10_000, "a ping naming the job");
+    await ep.cancel(id);
+    await until(() => windingDown, 10_000, "the runner to see the stop");
+    const stopLine = logLines(worker).find((l) => l.msg.includes("job-stop received"))! as unknown as { time: number };
+    await until(() => finishedAt > 0, 15_000, "the runner to finish");
+    // A ping already on its way when the stop arrived may still name the job; every later one must not.
+    const later = dev.store.workers.get("pod-1")!.pings.filter((p) => p.at > stopLine.time + 250 && p.at < finishedAt);
+    expect(later.length).toBeGreaterThanOrEqual(2);
+    expect(later.filter((p) => p.jobIds.includes(id))).toEqual([]);
+    await until(() => worker!.logs.text().includes("job stopped by the platform"), 5000, "the stop to be booked");
+    expect(workerRequests(dev, "job-done").some((r) => r.path.endsWith(`/${id}`))).toBe(false);
+  });
 });
