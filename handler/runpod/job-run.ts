@@ -1,7 +1,7 @@
 import { WorkerError } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
 import { deliverResult, postChunk, postProgress, type Poster } from "./deliver.ts";
-import { errorBody, successBody, type ErrorContext, type JobDoneBody } from "./result.ts";
+import { errorBody, streamedBody, successBody, type ErrorContext, type JobDoneBody } from "./result.ts";
 import { JobStopped, type JobRunner, type RunnerContext, type RunpodJob } from "./runner.ts";
 import type { RejectedJob } from "./take.ts";
 
@@ -51,11 +51,27 @@ class LatestWins {
 export async function executeJob(job: RunpodJob, runner: JobRunner, controller: AbortController, stopping: AbortSignal, io: JobIo): Promise<JobOutcome> {
   const log = io.log.child({ jobId: job.id });
   let closed = false;
-  let streamed = false;
+  let streaming = false;
   let warnedNoStream = false;
+  const aggregate: unknown[] = [];
   let chunks: Promise<void> = Promise.resolve();
   const progress = new LatestWins((update) => postProgress(io, job.id, update, log));
   const live = () => !closed && !controller.signal.aborted;
+  const sendChunk = (chunk: unknown) => {
+    aggregate.push(chunk);
+    const url = io.urls.stream(job.id);
+    if (!url) {
+      if (!warnedNoStream) log.warn("RUNPOD_WEBHOOK_POST_STREAM is not set: stream chunks are only in the final output");
+      warnedNoStream = true;
+      return;
+    }
+    const size = Buffer.byteLength(JSON.stringify({ output: chunk }) ?? "");
+    if (size > MAX_STREAM_CHUNK_BYTES) {
+      log.warn({ size }, "stream chunk over the platform's 1 MB limit: not streamed (the final output still has it)");
+      return;
+    }
+    chunks = chunks.then(() => postChunk(io, url, job.id, chunk, log));
+  };
 
   const ctx: RunnerContext = {
     signal: controller.signal,
@@ -66,19 +82,11 @@ export async function executeJob(job: RunpodJob, runner: JobRunner, controller: 
     },
     stream: (chunk) => {
       if (!live()) return;
-      const url = io.urls.stream(job.id);
-      if (!url) {
-        if (!warnedNoStream) log.warn("RUNPOD_WEBHOOK_POST_STREAM is not set: stream chunks are dropped");
-        warnedNoStream = true;
-        return;
-      }
-      const size = Buffer.byteLength(JSON.stringify({ output: chunk }) ?? "");
-      if (size > MAX_STREAM_CHUNK_BYTES) {
-        log.warn({ size }, "stream chunk over the platform's 1 MB limit: dropped (the final output still has it)");
-        return;
-      }
-      streamed = true;
-      chunks = chunks.then(() => postChunk(io, url, job.id, chunk, log));
+      streaming = true;
+      sendChunk(chunk);
+    },
+    streaming: () => {
+      streaming = true;
     },
   };
 
@@ -94,10 +102,12 @@ export async function executeJob(job: RunpodJob, runner: JobRunner, controller: 
   }
   closed = true;
   await progress.close();
+  const stopped = controller.signal.aborted && controller.signal.reason instanceof JobStopped;
+  // The full result is the stream's last chunk, so stream readers get it too.
+  if (streaming && !stopped && failure === null && body.error === undefined && "output" in body) sendChunk(body.output);
   await chunks;
 
-  const reason: unknown = controller.signal.aborted ? controller.signal.reason : undefined;
-  if (reason instanceof JobStopped) {
+  if (stopped) {
     log.info({ ms: Date.now() - started }, "job stopped by the platform: no result posted");
     return "stopped";
   }
@@ -105,9 +115,10 @@ export async function executeJob(job: RunpodJob, runner: JobRunner, controller: 
     body = errorBody(failure, io.errorContext, io.refreshWorker);
     log.warn({ err: failure, ms: Date.now() - started }, "job failed");
   } else {
-    log.info({ ms: Date.now() - started, streamed }, "job done");
+    log.info({ ms: Date.now() - started, streamed: streaming ? aggregate.length : undefined }, "job done");
   }
-  const delivered = await deliverResult(io, job.id, body, streamed, log);
+  if (streaming) body = streamedBody(aggregate, body);
+  const delivered = await deliverResult(io, job.id, body, streaming, log);
   if (!delivered) return "undeliverable";
   return failure !== null || body.error !== undefined ? "failed" : "completed";
 }

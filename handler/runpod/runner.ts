@@ -11,8 +11,15 @@ export interface RunnerContext {
   stopping: AbortSignal;
   /** Latest progress; posted as `IN_PROGRESS` (at most one post in flight, the latest wins). */
   progress(update: unknown): void;
-  /** One stream chunk; posted in order to the job-stream URL. The final result is then sent with `isStream=true`. */
+  /**
+   * One stream chunk; posted in order to the job-stream URL. A job that streams ends the SDK's
+   * streaming way: its full result is streamed as the last chunk, and the job-done post
+   * (`isStream=true`) carries the list of every chunk, as runpod-python does for a generator
+   * handler with `return_aggregate_stream`.
+   */
   stream(chunk: unknown): void;
+  /** Declares the job a streaming one (its input asked for it), so it ends that way even if no chunk comes. */
+  streaming(): void;
   log: Logger;
 }
 

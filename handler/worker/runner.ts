@@ -25,6 +25,7 @@ export function pipelineRunner(deps: PipelineDeps, hooks: RunnerHooks = {}): Job
         }
         return hooks.drain(input.queue, ctx.signal, ctx.stopping);
       }
+      if (input.stream) ctx.streaming();
       const stage = { signal: ctx.signal, log: ctx.log, onProgress: (s: string, p: number) => ctx.progress({ stage: s, progress: Math.round(p * 1000) / 1000 }) };
       const prepared = await prepareVoiceMessage(input, null, deps, stage);
       const output = await transcribeAndAnalyze(job.id, input, prepared, deps, {

@@ -96,8 +96,9 @@ describe("--serve-api: the local RunPod-style HTTP API", () => {
       await new Promise((r) => setTimeout(r, 50));
       st = await call(`/status/${id}`, {}, "POST");
     }
-    expect(st.body).toEqual({ id, status: "COMPLETED", output: { done: true } });
-    expect((await call(`/stream/${id}`)).body).toEqual({ id, status: "COMPLETED", stream: [{ output: { seg: 1 } }, { output: { seg: 2 } }] });
+    // A streamed job ends as on the platform: the full result is the last chunk, the output every chunk.
+    expect(st.body).toEqual({ id, status: "COMPLETED", output: [{ seg: 1 }, { seg: 2 }, { done: true }] });
+    expect((await call(`/stream/${id}`)).body).toEqual({ id, status: "COMPLETED", stream: [{ output: { seg: 1 } }, { output: { seg: 2 } }, { output: { done: true } }] });
 
     const long = await call("/run", { input: { s: 30 } });
     const longId = String(long.body.id);
