@@ -15,7 +15,7 @@ import { startLocalStack } from "../harness/local-stack.ts";
 import { removeLocalStackInfo, writeLocalStackInfo } from "../harness/local-stack-file.ts";
 import { selectMode } from "./worker/mode.ts";
 import { startRuntime } from "./worker/runtime.ts";
-import { pipelineRunner, type RunnerHooks } from "./worker/runner.ts";
+import { brokenGpu, pipelineRunner, type RunnerHooks } from "./worker/runner.ts";
 import { consumerFor, runQueueMode } from "./worker/queue-mode.ts";
 import { VERSION } from "./worker/version.ts";
 import type { Config } from "./config/schema.ts";
@@ -75,6 +75,7 @@ function redisHooks(c: Config, l: Logger, runtime: Awaited<ReturnType<typeof sta
       }
     },
     storeResult: (jobId, output) => keep(`result:${jobId}`, output),
+    // Results the RunPod worker gives up on (refused, too big for its spool, or left in it at the end).
     onUndeliverable: async (jobId, body) => {
       await keep(`runpod-undelivered:${jobId}`, body);
       l.error({ jobId, key: `${queue.prefix}runpod-undelivered:${jobId}` }, "RunPod result kept in Redis after its post failed");
@@ -97,7 +98,12 @@ async function main(): Promise<number> {
     }
     if (mode.kind === "runpod") {
       const hooks = redisHooks(cfg, log, runtime);
-      const summary = await runRunpodWorker(cfg, pipelineRunner(runtime.deps, hooks), { log, signal: stop.signal, onUndeliverable: hooks.onUndeliverable });
+      const summary = await runRunpodWorker(cfg, pipelineRunner(runtime.deps, hooks), {
+        log,
+        signal: stop.signal,
+        onUndeliverable: hooks.onUndeliverable,
+        hostBroken: brokenGpu(runtime),
+      });
       log.info({ summary }, "RunPod worker stopped");
       return 0;
     }

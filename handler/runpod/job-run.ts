@@ -8,12 +8,16 @@ import type { RejectedJob } from "./take.ts";
 /** Largest stream chunk the platform accepts. */
 export const MAX_STREAM_CHUNK_BYTES = 1024 * 1024;
 
-export type JobOutcome = "completed" | "failed" | "stopped" | "undeliverable";
+export type JobOutcome = "completed" | "failed" | "stopped" | "spooled" | "undeliverable";
 
 export interface JobIo extends Poster {
   log: Logger;
   errorContext: ErrorContext;
   refreshWorker: boolean;
+  /** Why this host is broken (the result then carries stopPod), or null. */
+  hostBroken: () => string | null;
+  /** Told when a result asks for a fresh worker because the host is broken. */
+  onRefresh: (reason: string) => void;
 }
 
 /** Progress updates: at most one post in flight; while it runs, newer updates replace older ones. */
@@ -117,9 +121,13 @@ export async function executeJob(job: RunpodJob, runner: JobRunner, controller: 
   } else {
     log.info({ ms: Date.now() - started, streamed: streaming ? aggregate.length : undefined }, "job done");
   }
+  const broken = io.hostBroken();
+  if (broken !== null) body.stopPod = true;
   if (streaming) body = streamedBody(aggregate, body);
-  const delivered = await deliverResult(io, job.id, body, streaming, log);
-  if (!delivered) return "undeliverable";
+  if (broken !== null) io.onRefresh(broken);
+  const delivery = await deliverResult(io, job.id, body, streaming, log);
+  if (delivery === "spooled") return "spooled";
+  if (delivery === "lost") return "undeliverable";
   return failure !== null || body.error !== undefined ? "failed" : "completed";
 }
 

@@ -1,5 +1,6 @@
 // The pipeline as a RunPod job runner (RunPod mode and the local --test_input / --serve-api modes).
 import type { JobRunner } from "../runpod/runner.ts";
+import type { Runtime } from "./runtime.ts";
 import { WorkerError } from "../errors.ts";
 import { parseJobInput, type JobInput } from "../pipeline/input.ts";
 import { prepareVoiceMessage, transcribeAndAnalyze, type JobOutput, type PipelineDeps } from "../pipeline/pipeline.ts";
@@ -13,6 +14,19 @@ export interface RunnerHooks {
   drain?: (limits: NonNullable<JobInput["queue"]>, signal: AbortSignal, stopping: AbortSignal) => Promise<unknown>;
   /** Also stores the output under a Redis job id (input `job_id`), for clients that read the queue's store. */
   storeResult?: (jobId: string, output: JobOutput) => Promise<void>;
+}
+
+/**
+ * Why this host's GPU stack broke at run time, or null: the engine started on CUDA (the probe
+ * proved it) and has since moved to CPU after a CUDA failure mid-job. A fresh worker may land
+ * on a sound host; this one would run every further job on CPU.
+ */
+export function brokenGpu(runtime: Pick<Runtime, "decision" | "engine">): () => string | null {
+  return () => {
+    const info = runtime.engine.info;
+    if (runtime.decision.device !== "cuda" || info.device !== "cpu") return null;
+    return `CUDA failed at run time; jobs now run on CPU: ${info.fallback_reason ?? "unknown reason"}`;
+  };
 }
 
 export function pipelineRunner(deps: PipelineDeps, hooks: RunnerHooks = {}): JobRunner {

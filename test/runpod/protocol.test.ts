@@ -87,10 +87,18 @@ describe("waits after a failed job-take or job-stop poll (runpod-python 1.12: 5 
       }),
     );
     fc.assert(
-      fc.property(fc.boolean(), fc.integer({ min: 1, max: 100 }), fc.oneof(fc.nat({ max: 10 ** 9 }).map(String), fc.date({ noInvalidDate: true }).map((d) => d.toUTCString())), (throttled, failures, header) => {
+      fc.property(fc.boolean(), fc.integer({ min: 1, max: 100 }), fc.oneof(fc.nat({ max: 10 ** 9 }).map(String), fc.date({ noInvalidDate: true, min: new Date("1970-01-01T00:00:00Z"), max: new Date("2200-01-01T00:00:00Z") }).map((d) => d.toUTCString())), (throttled, failures, header) => {
         const wait = retryDelayMs({ throttled, failures, retryAfter: header }, DEFAULT_TIMING, Math.random, Date.now());
         expect(wait).toBeGreaterThanOrEqual(1000);
         expect(wait).toBeLessThanOrEqual(10_000);
+      }),
+    );
+    // A header it cannot read counts as none: still bounded by the SDK's 5 s.
+    fc.assert(
+      fc.property(fc.boolean(), fc.integer({ min: 1, max: 100 }), fc.string(), (throttled, failures, header) => {
+        const wait = retryDelayMs({ throttled, failures, retryAfter: header }, DEFAULT_TIMING);
+        expect(wait).toBeGreaterThanOrEqual(800);
+        expect(wait).toBeLessThanOrEqual(parseRetryAfterMs(header) === null ? 5000 : 10_000);
       }),
     );
   });
