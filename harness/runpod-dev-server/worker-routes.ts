@@ -115,7 +115,7 @@ export function jobStream(c: WorkerRouteContext, res: ServerResponse, workerId: 
 /** `GET ping/{worker}?job_id=a,b&runpod_version=v`. */
 export function ping(c: WorkerRouteContext, res: ServerResponse, workerId: string, query: Record<string, string>): void {
   const w = c.store.worker(workerId);
-  w.pings.push({ at: Date.now(), jobIds: query.job_id ? query.job_id.split(",") : [], version: query.runpod_version ?? null });
+  w.pings.push({ at: c.store.now(), jobIds: query.job_id ? query.job_id.split(",") : [], version: query.runpod_version ?? null });
   return send(res, 200, {});
 }
 
