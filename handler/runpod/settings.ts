@@ -19,10 +19,10 @@ export const runpodSettings = {
   RUNPOD_ENDPOINT_ID: optionalStr({ doc: "Endpoint id, for logs and error context (set by RunPod).", example: "abc" }),
   CONCURRENCY: int({ default: 1, min: 1, max: 64, doc: "Jobs run at once (1 per GPU is right for one sidecar).", example: "2" }),
   RUNPOD_SPOOL_DIR: optionalStr({
-    doc: "Where results RunPod did not accept are kept (private folder, files 0600) and re-posted from while the worker runs; default <system temp>/voice-worker-runpod-spool. A network volume keeps them across container restarts with the same RUNPOD_POD_ID.",
+    doc: "Where results RunPod did not accept are kept (private folder, files 0600) and re-posted from while the worker runs; default voice-worker-runpod-spool in the system temp dir. A network volume keeps them across container restarts with the same RUNPOD_POD_ID.",
     example: "/runpod-volume/voice-worker/spool",
   }),
-  RUNPOD_SPOOL_MAX_MB: int({ default: 64, min: 1, max: 10240, doc: "Most disk the result spool may use (and at most 1000 results); a result that does not fit is reported lost.", example: "256" }),
+  RUNPOD_SPOOL_MAX_MB: int({ default: 64, min: 1, max: 10240, doc: "Most disk the result spool may use (and at most 1000 results); a result that does not fit is logged as lost (kept in Redis when Upstash is configured).", example: "256" }),
   RUNPOD_REFRESH_ON_BROKEN_GPU: bool({
     default: true,
     doc: "When CUDA fails at run time (jobs fall back to CPU on a GPU pod), send stopPod with the next result so RunPod replaces the worker, and take no more jobs.",
