@@ -145,9 +145,10 @@ describe("the result spool", () => {
     expect(spool).not.toBeNull();
     expect(mode(loose)).toBe(0o700);
     // The entry bound holds whatever the sizes.
-    for (const jobId of ["a", "b"]) expect(await spool!.add({ jobId, isStream: false, body: { output: 1 }, keptAt: Date.now() })).toEqual({ kept: true });
-    expect(await spool!.add({ jobId: "c", isStream: false, body: { output: 1 }, keptAt: Date.now() })).toMatchObject({ kept: false });
-    expect(await spool!.add({ jobId: "a", isStream: false, body: { output: 2 }, keptAt: Date.now() })).toEqual({ kept: true }); // a replacement is no new entry
+    expect(await spool!.add({ jobId: "a", isStream: false, body: { output: 1 }, keptAt: 1 })).toEqual({ kept: true });
+    expect(await spool!.add({ jobId: "b", isStream: false, body: { output: 1 }, keptAt: 2 })).toEqual({ kept: true });
+    expect(await spool!.add({ jobId: "c", isStream: false, body: { output: 1 }, keptAt: 3 })).toMatchObject({ kept: false });
+    expect(await spool!.add({ jobId: "a", isStream: false, body: { output: 2 }, keptAt: 4 })).toEqual({ kept: true }); // a replacement is no new entry
     expect(spool!.list().map((e) => [e.jobId, e.body.output])).toEqual([["b", 1], ["a", 2]]);
   });
 });
