@@ -1,7 +1,9 @@
 // The real worker program (`npm start`) in RunPod mode, on the faster-whisper test double,
 // against the fake platform: what only a whole process shows (signals, exit codes, start-up).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { startRunpodDevServer, type RunpodDevServer } from "../../harness/runpod-dev-server.ts";
@@ -33,6 +35,7 @@ describe("the worker process in RunPod mode", () => {
       FAKE_FW_MS_PER_AUDIO_S: "1000", // ~3.4 s of "engine" time for the 3.4 s clip
       FAKE_FW_TEXT: "Please call me back about the invoice tomorrow.",
       SHUTDOWN_GRACE_MS: "200",
+      RUNPOD_SPOOL_DIR: mkdtempSync(join(tmpdir(), "vw-spool-proc-")),
     });
     try {
       const clamped = JSON.parse(await worker.waitFor(/RUNPOD_PING_INTERVAL/, 60_000)) as { level: number; asked: number; usingMs: number };
