@@ -28,7 +28,7 @@ afterAll(async () => {
 });
 
 describe("the worker process in RunPod mode", () => {
-  it("SIGTERM mid-job: takes nothing more, the job runs past SHUTDOWN_GRACE_MS, its result is posted, then exit 0", async () => {
+  it("a streamed job ends with the full result; SIGTERM mid-job: takes nothing more, the job runs past SHUTDOWN_GRACE_MS, its result is posted, then exit 0", async () => {
     const worker = startWorkerProcess({
       ...dev.workerEnv("pod-term"),
       ALLOW_PRIVATE_URLS: "true",
@@ -40,6 +40,15 @@ describe("the worker process in RunPod mode", () => {
     try {
       const clamped = JSON.parse(await worker.waitFor(/RUNPOD_PING_INTERVAL/, 60_000)) as { level: number; asked: number; usingMs: number };
       expect(clamped).toMatchObject({ level: 40, asked: 500, usingMs: 1000 });
+
+      // A streamed job from the real pipeline: segments as chunks, the full result last.
+      const streamed = dev.enqueue({ audio: audioUrl, stream: true });
+      await until(() => dev.job(streamed.id)!.status === "COMPLETED", 30_000, "the streamed job");
+      const list = dev.job(streamed.id)!.output as Array<Record<string, unknown>>;
+      expect(list.length).toBeGreaterThanOrEqual(2);
+      for (const chunk of list.slice(0, -1)) expect(Object.keys(chunk)).toEqual(["segment"]);
+      expect(list.at(-1)).toMatchObject({ transcription: "Please call me back about the invoice tomorrow.", device: "cpu" });
+      expect(dev.job(streamed.id)!.stream).toEqual(list); // what /stream readers got
       const job = dev.enqueue({ audio: audioUrl });
       await until(() => (dev.job(job.id)!.progress as { stage?: string } | undefined)?.stage === "transcribe", 30_000, "the transcription to start");
       const queued = dev.enqueue({ audio: audioUrl });
