@@ -15,7 +15,7 @@ import { startLocalStack } from "../harness/local-stack.ts";
 import { removeLocalStackInfo, writeLocalStackInfo } from "../harness/local-stack-file.ts";
 import { selectMode } from "./worker/mode.ts";
 import { startRuntime } from "./worker/runtime.ts";
-import { pipelineRunner, type RunnerHooks } from "./worker/runner.ts";
+import { brokenGpu, pipelineRunner, type RunnerHooks } from "./worker/runner.ts";
 import { consumerFor, runQueueMode } from "./worker/queue-mode.ts";
 import { VERSION } from "./worker/version.ts";
 import type { Config } from "./config/schema.ts";
@@ -59,21 +59,23 @@ function redisHooks(c: Config, l: Logger, runtime: Awaited<ReturnType<typeof sta
   const keep = (key: string, value: unknown) => queue.redis.set(`${queue.prefix}${key}`, JSON.stringify(value), { ex: c.RESULT_TTL_S }).then(() => undefined);
   let drainer: ReturnType<typeof consumerFor> | null = null; // one registry entry for every drain job
   return {
-    drain: async (limits, signal) => {
+    drain: async (limits, signal, stopping) => {
       drainer ??= consumerFor(c, runtime, l, queue, "runpod-drain");
       const { consumer } = drainer;
-      // A job-stop or the shutdown hands the queue job in hand back instead of waiting for it.
+      // A job-stop hands the queue job in hand back; a shutdown only stops claiming (the job in
+      // hand finishes, as every RunPod job does on SIGTERM).
       const onAbort = () => consumer.abortCurrent();
       signal.addEventListener("abort", onAbort, { once: true });
       try {
         const deadline = limits.max_seconds === undefined ? undefined : Date.now() + limits.max_seconds * 1000;
-        const counts = await consumer.run(signal, { untilEmpty: true, maxJobs: limits.max_jobs, deadline });
+        const counts = await consumer.run(AbortSignal.any([signal, stopping]), { untilEmpty: true, maxJobs: limits.max_jobs, deadline });
         return { drained: counts };
       } finally {
         signal.removeEventListener("abort", onAbort);
       }
     },
     storeResult: (jobId, output) => keep(`result:${jobId}`, output),
+    // Results the RunPod worker gives up on (refused, too big for its spool, or left in it at the end).
     onUndeliverable: async (jobId, body) => {
       await keep(`runpod-undelivered:${jobId}`, body);
       l.error({ jobId, key: `${queue.prefix}runpod-undelivered:${jobId}` }, "RunPod result kept in Redis after its post failed");
@@ -96,7 +98,12 @@ async function main(): Promise<number> {
     }
     if (mode.kind === "runpod") {
       const hooks = redisHooks(cfg, log, runtime);
-      const summary = await runRunpodWorker(cfg, pipelineRunner(runtime.deps, hooks), { log, signal: stop.signal, onUndeliverable: hooks.onUndeliverable });
+      const summary = await runRunpodWorker(cfg, pipelineRunner(runtime.deps, hooks), {
+        log,
+        signal: stop.signal,
+        onUndeliverable: hooks.onUndeliverable,
+        hostBroken: brokenGpu(runtime),
+      });
       log.info({ summary }, "RunPod worker stopped");
       return 0;
     }

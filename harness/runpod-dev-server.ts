@@ -29,6 +29,8 @@ export interface RunpodDevServerOptions {
   faults?: Partial<DevFaults>;
   /** Requests kept for assertions (oldest dropped first). */
   maxRecorded?: number;
+  /** Clock of the store's records (job times, pings, last seen); tests inject one to place pings exactly. */
+  now?: () => number;
 }
 
 export interface RunpodDevServer {
@@ -67,8 +69,8 @@ export async function startRunpodDevServer(opts: RunpodDevServerOptions = {}): P
   registerSecret(apiKey);
   const endpointId = opts.endpointId ?? "dev-endpoint";
   const pingIntervalMs = opts.pingIntervalMs ?? 10_000;
-  const store = new DevStore();
-  const faults: DevFaults = { take429: 0, take500: 0, takeDelayMs: 0, jobDone500: 0, malformed: [], ...opts.faults };
+  const store = new DevStore(opts.now);
+  const faults: DevFaults = { take429: 0, take500: 0, takeRetryAfter: null, takeDelayMs: 0, jobDone500: 0, jobDoneDrop: 0, malformed: [], ...opts.faults };
   const requests: RecordedRequest[] = [];
   const maxRecorded = opts.maxRecorded ?? 10_000;
   const wctx: worker.WorkerRouteContext = { store, faults, takeWaitMs: opts.takeWaitMs ?? 5000, stopWaitMs: opts.stopWaitMs ?? 5000 };
@@ -131,7 +133,7 @@ export async function startRunpodDevServer(opts: RunpodDevServerOptions = {}): P
   const lostAfter = opts.workerLostAfterMs ?? 0;
   const sweeper = lostAfter > 0
     ? setInterval(() => {
-        for (const w of store.workers.values()) if (w.held.size > 0 && Date.now() - w.lastSeen > lostAfter) store.requeueJobsOf(w.id);
+        for (const w of store.workers.values()) if (w.held.size > 0 && store.now() - w.lastSeen > lostAfter) store.requeueJobsOf(w.id);
       }, Math.max(50, Math.floor(lostAfter / 4)))
     : null;
 
@@ -153,7 +155,7 @@ export async function startRunpodDevServer(opts: RunpodDevServerOptions = {}): P
     enqueue: (input) => store.add(input),
     pingTimes,
     heartbeatGaps(workerId, k, untilNow = false) {
-      const times = untilNow ? [...pingTimes(workerId), Date.now()] : pingTimes(workerId);
+      const times = untilNow ? [...pingTimes(workerId), store.now()] : pingTimes(workerId);
       const gaps: Array<{ afterMs: number; gapMs: number }> = [];
       for (let i = 1; i < times.length; i++) {
         const gap = times[i]! - times[i - 1]!;

@@ -1,6 +1,8 @@
 export interface HttpReply {
   status: number;
   text: string;
+  /** The `Retry-After` header as sent (seconds or an HTTP date), null when absent. */
+  retryAfter: string | null;
 }
 
 export interface HttpRequest {
@@ -31,7 +33,7 @@ export async function httpRequest(url: string, req: HttpRequest): Promise<HttpRe
   const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
   try {
     const res = await fetch(url, { method: req.method ?? "GET", headers: req.headers, body: req.body, signal });
-    return { status: res.status, text: await res.text() };
+    return { status: res.status, text: await res.text(), retryAfter: res.headers.get("retry-after") };
   } catch (err) {
     const aborted = req.signal?.aborted === true;
     const timedOut = !aborted && timeout.aborted;

@@ -1,19 +1,23 @@
 import { WorkerError } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
 import { deliverResult, postChunk, postProgress, type Poster } from "./deliver.ts";
-import { errorBody, successBody, type ErrorContext, type JobDoneBody } from "./result.ts";
-import { JobStopped, ShutdownAbort, type JobRunner, type RunnerContext, type RunpodJob } from "./runner.ts";
+import { errorBody, streamedBody, successBody, type ErrorContext, type JobDoneBody } from "./result.ts";
+import { JobStopped, type JobRunner, type RunnerContext, type RunpodJob } from "./runner.ts";
 import type { RejectedJob } from "./take.ts";
 
 /** Largest stream chunk the platform accepts. */
 export const MAX_STREAM_CHUNK_BYTES = 1024 * 1024;
 
-export type JobOutcome = "completed" | "failed" | "stopped" | "handed_back" | "undeliverable";
+export type JobOutcome = "completed" | "failed" | "stopped" | "spooled" | "undeliverable";
 
 export interface JobIo extends Poster {
   log: Logger;
   errorContext: ErrorContext;
   refreshWorker: boolean;
+  /** Why this host is broken (the result then carries stopPod), or null. */
+  hostBroken: () => string | null;
+  /** Told when a result asks for a fresh worker because the host is broken. */
+  onRefresh: (reason: string) => void;
 }
 
 /** Progress updates: at most one post in flight; while it runs, newer updates replace older ones. */
@@ -46,38 +50,47 @@ class LatestWins {
 /**
  * Runs one job through the runner and answers the platform: the result (or the SDK-format error)
  * after every progress and stream post has settled. A job stopped by the platform gets no
- * answer; one aborted by shutdown gets none either unless it still produced a result.
+ * answer. `stopping` (shutdown) is only passed on: the job still runs to its end and posts.
  */
-export async function executeJob(job: RunpodJob, runner: JobRunner, controller: AbortController, io: JobIo): Promise<JobOutcome> {
+export async function executeJob(job: RunpodJob, runner: JobRunner, controller: AbortController, stopping: AbortSignal, io: JobIo): Promise<JobOutcome> {
   const log = io.log.child({ jobId: job.id });
   let closed = false;
-  let streamed = false;
+  let streaming = false;
   let warnedNoStream = false;
+  const aggregate: unknown[] = [];
   let chunks: Promise<void> = Promise.resolve();
   const progress = new LatestWins((update) => postProgress(io, job.id, update, log));
   const live = () => !closed && !controller.signal.aborted;
+  const sendChunk = (chunk: unknown) => {
+    aggregate.push(chunk);
+    const url = io.urls.stream(job.id);
+    if (!url) {
+      if (!warnedNoStream) log.warn("RUNPOD_WEBHOOK_POST_STREAM is not set: stream chunks are only in the final output");
+      warnedNoStream = true;
+      return;
+    }
+    const size = Buffer.byteLength(JSON.stringify({ output: chunk }) ?? "");
+    if (size > MAX_STREAM_CHUNK_BYTES) {
+      log.warn({ size }, "stream chunk over the platform's 1 MB limit: not streamed (the final output still has it)");
+      return;
+    }
+    chunks = chunks.then(() => postChunk(io, url, job.id, chunk, log));
+  };
 
   const ctx: RunnerContext = {
     signal: controller.signal,
+    stopping,
     log,
     progress: (update) => {
       if (live()) progress.push(update);
     },
     stream: (chunk) => {
       if (!live()) return;
-      const url = io.urls.stream(job.id);
-      if (!url) {
-        if (!warnedNoStream) log.warn("RUNPOD_WEBHOOK_POST_STREAM is not set: stream chunks are dropped");
-        warnedNoStream = true;
-        return;
-      }
-      const size = Buffer.byteLength(JSON.stringify({ output: chunk }) ?? "");
-      if (size > MAX_STREAM_CHUNK_BYTES) {
-        log.warn({ size }, "stream chunk over the platform's 1 MB limit: dropped (the final output still has it)");
-        return;
-      }
-      streamed = true;
-      chunks = chunks.then(() => postChunk(io, url, job.id, chunk, log));
+      streaming = true;
+      sendChunk(chunk);
+    },
+    streaming: () => {
+      streaming = true;
     },
   };
 
@@ -93,25 +106,28 @@ export async function executeJob(job: RunpodJob, runner: JobRunner, controller: 
   }
   closed = true;
   await progress.close();
+  const stopped = controller.signal.aborted && controller.signal.reason instanceof JobStopped;
+  // The full result is the stream's last chunk, so stream readers get it too.
+  if (streaming && !stopped && failure === null && body.error === undefined && "output" in body) sendChunk(body.output);
   await chunks;
 
-  const reason: unknown = controller.signal.aborted ? controller.signal.reason : undefined;
-  if (reason instanceof JobStopped) {
+  if (stopped) {
     log.info({ ms: Date.now() - started }, "job stopped by the platform: no result posted");
     return "stopped";
-  }
-  if (failure !== null && reason instanceof ShutdownAbort) {
-    log.warn({ ms: Date.now() - started }, "job handed back on shutdown: no result posted, the platform re-queues it");
-    return "handed_back";
   }
   if (failure !== null) {
     body = errorBody(failure, io.errorContext, io.refreshWorker);
     log.warn({ err: failure, ms: Date.now() - started }, "job failed");
   } else {
-    log.info({ ms: Date.now() - started, streamed }, "job done");
+    log.info({ ms: Date.now() - started, streamed: streaming ? aggregate.length : undefined }, "job done");
   }
-  const delivered = await deliverResult(io, job.id, body, streamed, log);
-  if (!delivered) return "undeliverable";
+  const broken = io.hostBroken();
+  if (broken !== null) body.stopPod = true;
+  if (streaming) body = streamedBody(aggregate, body);
+  if (broken !== null) io.onRefresh(broken);
+  const delivery = await deliverResult(io, job.id, body, streaming, log);
+  if (delivery === "spooled") return "spooled";
+  if (delivery === "lost") return "undeliverable";
   return failure !== null || body.error !== undefined ? "failed" : "completed";
 }
 

@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
 import type { Logger } from "../log/logger.ts";
-import { errorBody, successBody } from "./result.ts";
+import { errorBody, streamedBody, successBody } from "./result.ts";
 import type { JobRunner, RunpodJob } from "./runner.ts";
 
 /** What a local run reports, in the shape RunPod's local API and `/runsync` use. */
@@ -18,21 +18,42 @@ export interface LocalJobHooks {
   onProgress?: (update: unknown) => void;
 }
 
-/** Runs one job as the platform would, turning its return value or error into the same body the worker posts. */
+/**
+ * Runs one job as the platform would, turning its return value or error into the same body the
+ * worker posts. A streaming job ends as on the platform: its full result is the last chunk and
+ * its output the list of every chunk (as the SDK's local API aggregates a generator's output).
+ */
 export async function runLocalJob(runner: JobRunner, job: RunpodJob, hooks: LocalJobHooks): Promise<LocalJobResult> {
   const log = hooks.log.child({ jobId: job.id });
   const signal = hooks.signal ?? new AbortController().signal;
+  let streaming = false;
+  const chunks: unknown[] = [];
+  const emit = (chunk: unknown) => {
+    chunks.push(chunk);
+    hooks.onStream?.(chunk);
+  };
   try {
     const output = await runner.run(job, {
       signal,
+      stopping: signal,
       log,
       progress: (u) => {
         log.debug({ progress: u }, "progress");
         hooks.onProgress?.(u);
       },
-      stream: (chunk) => hooks.onStream?.(chunk),
+      stream: (chunk) => {
+        streaming = true;
+        emit(chunk);
+      },
+      streaming: () => {
+        streaming = true;
+      },
     });
-    const body = successBody(output);
+    let body = successBody(output);
+    if (streaming) {
+      if (body.error === undefined && "output" in body) emit(body.output);
+      body = streamedBody(chunks, body);
+    }
     if (body.error !== undefined) return { id: job.id, status: "FAILED", error: body.error, ...("output" in body ? { output: body.output } : {}) };
     return { id: job.id, status: "COMPLETED", output: "output" in body ? body.output : null };
   } catch (err) {

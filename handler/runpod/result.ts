@@ -42,6 +42,19 @@ export function successBody(output: unknown, refreshWorker = false): JobDoneBody
 }
 
 /**
+ * The job-done body of a streamed job. runpod-python 1.12 (rp_job.py, handle_job) posts a
+ * generator handler's end with `isStream=true` and `{"output": [...]}`: the outputs of every
+ * chunk when the handler sets `return_aggregate_stream`, else an empty list; an error replaces
+ * the list. This worker always aggregates and streams its full result as the last chunk, so
+ * `/status` and `/runsync` still hand the whole result over (as the list's last element).
+ */
+export function streamedBody(chunks: readonly unknown[], final: JobDoneBody): JobDoneBody {
+  const body: JobDoneBody = final.error !== undefined ? { error: final.error } : { output: [...chunks] };
+  if (final.stopPod) body.stopPod = true;
+  return body;
+}
+
+/**
  * A thrown error as the SDK reports it: `error` is the JSON text of {error_type, error_message,
  * error_traceback, hostname, worker_id, runpod_version}. Our stable WorkerError code is the
  * `error_type` (the SDK puts the Python class there), and `retryable` is added alongside.

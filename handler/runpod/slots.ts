@@ -1,24 +1,27 @@
-import { settlesWithin } from "./time.ts";
-
-/** The jobs this worker holds: what the heartbeat reports, what job-stop and shutdown abort. */
+/** The jobs this worker holds: what the heartbeat reports and what job-stop aborts. */
 export interface JobSlots {
+  /** Jobs holding a slot, stopped ones that are still winding down included. */
   size(): number;
+  /** Jobs in progress as the platform sees them: a stopped job is gone from here at once. */
   ids(): string[];
   has(id: string): boolean;
   /** Holds the job until `task` settles. */
   add(id: string, controller: AbortController, task: Promise<void>): void;
+  /**
+   * Aborts a job and drops it from `ids()` at once, as the SDK drops a cancelled task from its
+   * ping list; it keeps its slot until its task settles (the engine is still busy with it).
+   */
   abort(id: string, reason: Error): boolean;
-  abortAll(reason: Error): void;
   /** Resolves once fewer than `limit` jobs are held, or on `signal`. */
   whenFree(limit: number, signal: AbortSignal): Promise<void>;
   /** Resolves once at least one job is held, or on `signal`. */
   whenBusy(signal: AbortSignal): Promise<void>;
-  /** Whether every held job settled within `ms`. */
-  settled(ms: number): Promise<boolean>;
+  /** Resolves once every job held now has settled. */
+  settled(): Promise<void>;
 }
 
 export function heldJobs(): JobSlots {
-  const held = new Map<string, { controller: AbortController; task: Promise<void> }>();
+  const held = new Map<string, { controller: AbortController; task: Promise<void>; stopped: boolean }>();
   let waiters: Array<() => void> = [];
   const changed = () => {
     const w = waiters;
@@ -39,10 +42,10 @@ export function heldJobs(): JobSlots {
   };
   return {
     size: () => held.size,
-    ids: () => [...held.keys()],
+    ids: () => [...held].filter(([, h]) => !h.stopped).map(([id]) => id),
     has: (id) => held.has(id),
     add(id, controller, task) {
-      held.set(id, { controller, task });
+      held.set(id, { controller, task, stopped: false });
       changed();
       const release = () => {
         held.delete(id);
@@ -53,14 +56,12 @@ export function heldJobs(): JobSlots {
     abort(id, reason) {
       const h = held.get(id);
       if (!h) return false;
+      h.stopped = true;
       h.controller.abort(reason);
       return true;
     },
-    abortAll(reason) {
-      for (const h of held.values()) h.controller.abort(reason);
-    },
     whenFree: (limit, signal) => waitFor(() => held.size < limit, signal),
     whenBusy: (signal) => waitFor(() => held.size > 0, signal),
-    settled: (ms) => settlesWithin(Promise.allSettled([...held.values()].map((h) => h.task)), ms),
+    settled: async () => void (await Promise.allSettled([...held.values()].map((h) => h.task))),
   };
 }

@@ -1,6 +1,6 @@
 import type { Logger } from "../log/logger.ts";
 import { httpRequest, HttpFailure } from "./http.ts";
-import { backoffMs, pause } from "./time.ts";
+import { pause, retryDelayMs, type RetryTiming } from "./time.ts";
 
 export interface StopPollOptions {
   url: string;
@@ -11,8 +11,7 @@ export interface StopPollOptions {
   timeoutMs: number;
   /** A poll that comes back sooner than this is followed by a pause: no hot loop against a server that does not long-poll. */
   minCycleMs: number;
-  errorBaseMs: number;
-  errorMaxMs: number;
+  retry: RetryTiming;
   random: () => number;
   log: Logger;
   signal: AbortSignal;
@@ -36,14 +35,14 @@ export async function pollJobStops(o: StopPollOptions): Promise<void> {
         failures = 0;
       } else {
         failures++;
-        wait = backoffMs(failures, o.errorBaseMs, o.errorMaxMs, o.random);
+        wait = retryDelayMs({ throttled: reply.status === 429, failures, retryAfter: reply.retryAfter }, o.retry, o.random);
         if (failures === 1) o.log.warn({ status: reply.status }, "job-stop poll refused; backing off");
       }
     } catch (err) {
       if (o.signal.aborted) return;
       if (!(err instanceof HttpFailure && err.timedOut)) {
         failures++;
-        wait = backoffMs(failures, o.errorBaseMs, o.errorMaxMs, o.random);
+        wait = retryDelayMs({ throttled: false, failures }, o.retry, o.random);
         if (failures === 1) o.log.warn({ err }, "job-stop poll failed; backing off");
       }
     }

@@ -11,10 +11,10 @@ export type TakeResult =
   | { kind: "jobs"; jobs: RunpodJob[]; rejected: RejectedJob[] }
   /** 204, 400 (expected with FlashBoot), an empty or non-JSON body, or the long poll ran out. */
   | { kind: "none"; why: string }
-  /** 429: the platform asks the worker to slow down. */
-  | { kind: "throttled" }
+  /** 429: the platform asks the worker to slow down (with its Retry-After, if any). */
+  | { kind: "throttled"; retryAfter: string | null }
   /** Any other status, or a network failure. */
-  | { kind: "failed"; why: string }
+  | { kind: "failed"; why: string; retryAfter: string | null }
   /** The shutdown signal ended the request. */
   | { kind: "aborted" };
 
@@ -28,12 +28,12 @@ export async function takeJobs(url: string, headers: Record<string, string>, tim
     const why = err instanceof Error ? err.message : String(err);
     // Our own bound on the long poll is not a fault: the platform simply had nothing.
     if (err instanceof HttpFailure && err.timedOut) return { kind: "none", why };
-    return { kind: "failed", why };
+    return { kind: "failed", why, retryAfter: null };
   }
   if (reply.status === 204) return { kind: "none", why: "204 no content" };
   if (reply.status === 400) return { kind: "none", why: "400 (expected with FlashBoot)" };
-  if (reply.status === 429) return { kind: "throttled" };
-  if (reply.status < 200 || reply.status > 299) return { kind: "failed", why: `HTTP ${reply.status}` };
+  if (reply.status === 429) return { kind: "throttled", retryAfter: reply.retryAfter };
+  if (reply.status < 200 || reply.status > 299) return { kind: "failed", why: `HTTP ${reply.status}`, retryAfter: reply.retryAfter };
   if (reply.text.trim() === "") return { kind: "none", why: "empty body" };
   let parsed: unknown;
   try {

@@ -1,23 +1,26 @@
 import { randomUUID } from "node:crypto";
 import type { Config } from "../config/schema.ts";
 import type { Logger } from "../log/logger.ts";
-import type { UndeliverableHook } from "./deliver.ts";
-import { reportUndeliverable } from "./deliver.ts";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { flushSpool, reportUndeliverable, runRespool, type UndeliverableHook } from "./deliver.ts";
 import { heldJobs, type JobSlots } from "./slots.ts";
-import { backoffMs, pause, settlesWithin } from "./time.ts";
+import { ResultSpool, SPOOL_MAX_ENTRIES } from "./spool.ts";
+import { runTakeLoop } from "./take-loop.ts";
+import { settlesWithin } from "./time.ts";
 import { answerRejected, executeJob, type JobIo, type JobOutcome } from "./job-run.ts";
 import { startHeartbeat } from "./heartbeat.ts";
 import { RUNPOD_PROTOCOL_VERSION } from "./result.ts";
-import { JobStopped, ShutdownAbort, type JobRunner } from "./runner.ts";
+import { JobStopped, type JobRunner } from "./runner.ts";
+import { PING_INTERVAL_RANGE, pingIntervalMs } from "./settings.ts";
 import { pollJobStops } from "./stop-poll.ts";
-import { takeJobs } from "./take.ts";
 import { RunpodUrls } from "./urls.ts";
 
 export type RunpodWorkerConfig = Pick<
   Config,
   | "RUNPOD_WEBHOOK_GET_JOB" | "RUNPOD_WEBHOOK_POST_OUTPUT" | "RUNPOD_WEBHOOK_POST_STREAM" | "RUNPOD_WEBHOOK_PING"
   | "RUNPOD_PING_INTERVAL" | "RUNPOD_POD_ID" | "RUNPOD_POD_HOSTNAME" | "RUNPOD_AI_API_KEY" | "RUNPOD_ENDPOINT_ID"
-  | "CONCURRENCY" | "SHUTDOWN_GRACE_MS"
+  | "CONCURRENCY" | "RUNPOD_SPOOL_DIR" | "RUNPOD_SPOOL_MAX_MB" | "RUNPOD_REFRESH_ON_BROKEN_GPU"
 >;
 
 /** Protocol timings; the defaults suit the platform, tests shrink them. */
@@ -26,45 +29,70 @@ export interface RunpodTiming {
   takeTimeoutMs: number;
   /** A take answered sooner than this without a job is followed by a pause (no hot loop). */
   minPollCycleMs: number;
-  /** First back-off after a 429 (the SDK sleeps 5 s); doubles while it lasts. */
-  throttleBaseMs: number;
-  /** First back-off after any other failure; doubles up to `errorMaxMs`. */
+  /** Wait after a 429 without Retry-After: the SDK's flat 5 s (rp_scale.py, JobScaler.get_jobs). */
+  throttleMs: number;
+  /**
+   * Wait after any other failure (5xx, network): doubles from the base up to the max. The SDK
+   * retries at once; a wait of at most its 5 s avoids that hot loop without leaving queued jobs
+   * idle while the pings say the worker is healthy.
+   */
   errorBaseMs: number;
   errorMaxMs: number;
+  /** The platform's Retry-After is honoured up to this long. */
+  retryAfterMaxMs: number;
   postTimeoutMs: number;
   postAttempts: number;
   postBackoffBaseMs: number;
   postBackoffMaxMs: number;
-  /** After the grace period: how long aborted jobs get to wind down before the loop returns. */
+  /** Re-posting spooled results: a pass this often while any are kept, doubling to the max while the platform fails them. */
+  respoolBaseMs: number;
+  respoolMaxMs: number;
+  /** At the end: how long the answers to malformed jobs may still take. */
   settleMs: number;
 }
 
 export const DEFAULT_TIMING: RunpodTiming = {
   takeTimeoutMs: 90_000,
   minPollCycleMs: 1000,
-  throttleBaseMs: 5000,
+  throttleMs: 5000,
   errorBaseMs: 1000,
-  errorMaxMs: 60_000,
+  errorMaxMs: 5000,
+  retryAfterMaxMs: 10_000,
   postTimeoutMs: 15_000,
   postAttempts: 5,
   postBackoffBaseMs: 1000,
   postBackoffMaxMs: 15_000,
+  respoolBaseMs: 5000,
+  respoolMaxMs: 60_000,
   settleMs: 10_000,
 };
 
 export interface RunpodWorkerOptions {
   log: Logger;
-  /** Shutdown: stop taking, let running jobs finish within SHUTDOWN_GRACE_MS, hand back the rest. */
+  /**
+   * Shutdown: stop taking, let every running job finish and post its result, then return. As
+   * runpod-python 1.12 does (rp_scale.py, JobScaler.run_jobs drains its tasks), nothing is cut
+   * short here: the platform decides when to kill the worker.
+   */
   signal: AbortSignal;
-  /** Called with a result whose job-done post failed after every retry (it is also logged at error level). */
+  /** Called with a result this worker gives up on (refused, not spoolable, or left in the spool at the end); also logged at error level. */
   onUndeliverable?: UndeliverableHook;
+  /**
+   * Why this host can no longer do its work properly (e.g. CUDA failed at run time and jobs now
+   * run on CPU on a GPU pod), or null. With RUNPOD_REFRESH_ON_BROKEN_GPU, the next result asks
+   * the platform for a fresh worker (`stopPod`) and this worker takes no more jobs.
+   */
+  hostBroken?: () => string | null;
   /** Ask for a fresh worker after every job (the SDK's `refresh_worker` start option). */
   refreshWorker?: boolean;
   timing?: Partial<RunpodTiming>;
   random?: () => number;
 }
 
-export type RunpodWorkerSummary = Record<JobOutcome | "taken" | "rejected", number>;
+export type RunpodWorkerSummary = Record<JobOutcome | "taken" | "rejected" | "redelivered", number>;
+
+/** RUNPOD_SPOOL_DIR's default: survives a restart of the process, not a new container. */
+export const defaultSpoolDir = () => join(tmpdir(), "voice-worker-runpod-spool");
 
 /**
  * The RunPod serverless worker loop: takes jobs (batch when CONCURRENCY > 1), runs them through
@@ -78,7 +106,7 @@ export async function runRunpodWorker(cfg: RunpodWorkerConfig, runner: JobRunner
   const random = opts.random ?? Math.random;
   const workerId = cfg.RUNPOD_POD_ID ?? randomUUID();
   const log = opts.log.child({ mode: "runpod", workerId });
-  const summary: RunpodWorkerSummary = { taken: 0, rejected: 0, completed: 0, failed: 0, stopped: 0, handed_back: 0, undeliverable: 0 };
+  const summary: RunpodWorkerSummary = { taken: 0, rejected: 0, completed: 0, failed: 0, stopped: 0, spooled: 0, undeliverable: 0, redelivered: 0 };
   if (!cfg.RUNPOD_WEBHOOK_GET_JOB) {
     log.error("RUNPOD_WEBHOOK_GET_JOB is not set: not running on RunPod");
     return summary;
@@ -99,12 +127,28 @@ export async function runRunpodWorker(cfg: RunpodWorkerConfig, runner: JobRunner
   if (key) headers.Authorization = key;
   else log.warn("RUNPOD_AI_API_KEY is not set: requests go out without Authorization");
 
+  const spool = cfg.RUNPOD_WEBHOOK_POST_OUTPUT
+    ? await ResultSpool.open(cfg.RUNPOD_SPOOL_DIR ?? defaultSpoolDir(), workerId, { maxBytes: cfg.RUNPOD_SPOOL_MAX_MB * 1024 * 1024, maxEntries: SPOOL_MAX_ENTRIES }, log)
+    : null;
+  // Shutdown, or a fresh worker asked of the platform: either way no more jobs are taken.
+  const refresh = new AbortController();
+  const ending = AbortSignal.any([opts.signal, refresh.signal]);
   const io: JobIo = {
-    urls, headers, timing, random, log, onUndeliverable: opts.onUndeliverable, pending: new Map(),
+    urls, headers, timing, random, log, onUndeliverable: opts.onUndeliverable, pending: new Map(), spool,
     errorContext: { hostname: cfg.RUNPOD_POD_HOSTNAME ?? "unknown", workerId: cfg.RUNPOD_POD_ID ?? "unknown" },
     refreshWorker: opts.refreshWorker === true,
+    hostBroken: cfg.RUNPOD_REFRESH_ON_BROKEN_GPU && opts.hostBroken ? opts.hostBroken : () => null,
+    onRefresh: (reason) => {
+      if (refresh.signal.aborted) return;
+      log.warn({ reason }, "this host is broken: asked RunPod for a fresh worker (stopPod); taking no more jobs");
+      refresh.abort();
+    },
   };
   const slots: JobSlots = heldJobs();
+  const respoolStop = new AbortController();
+  const respool = spool
+    ? runRespool(io, log, { baseMs: timing.respoolBaseMs, maxMs: timing.respoolMaxMs, signal: respoolStop.signal, onDelivered: (n) => void (summary.redelivered += n) })
+    : Promise.resolve();
   const stopAll = new AbortController(); // ends the heartbeat and the job-stop poll at the very end
   const background = new Set<Promise<void>>();
   const track = (p: Promise<void>) => {
@@ -113,15 +157,19 @@ export async function runRunpodWorker(cfg: RunpodWorkerConfig, runner: JobRunner
     void settled.then(() => background.delete(settled));
   };
 
+  const ping = pingIntervalMs(cfg.RUNPOD_PING_INTERVAL);
+  if (ping.clamped) {
+    log.warn({ asked: cfg.RUNPOD_PING_INTERVAL, usingMs: ping.ms, range: PING_INTERVAL_RANGE }, "RUNPOD_PING_INTERVAL is outside the range this worker keeps to: clamped");
+  }
   const heartbeat = cfg.RUNPOD_POD_ID
-    ? startHeartbeat({ url: (ids) => urls.ping(ids, RUNPOD_PROTOCOL_VERSION), jobIds: () => slots.ids(), intervalMs: cfg.RUNPOD_PING_INTERVAL, headers, log })
+    ? startHeartbeat({ url: (ids) => urls.ping(ids, RUNPOD_PROTOCOL_VERSION), jobIds: () => slots.ids(), intervalMs: ping.ms, headers, log })
     : null;
   if (!heartbeat) log.info("RUNPOD_POD_ID is not set: no heartbeat");
   const stopUrl = urls.stop();
   const stopPoll = stopUrl
     ? pollJobStops({
         url: stopUrl, headers, whenBusy: (s) => slots.whenBusy(s), timeoutMs: timing.takeTimeoutMs, minCycleMs: timing.minPollCycleMs,
-        errorBaseMs: timing.errorBaseMs, errorMaxMs: timing.errorMaxMs, random, log, signal: stopAll.signal,
+        retry: timing, random, log, signal: stopAll.signal,
         onStop: (ids) => {
           for (const id of ids) {
             if (slots.abort(id, new JobStopped(id))) log.info({ jobId: id }, "job-stop received: cancelling the job");
@@ -139,67 +187,31 @@ export async function runRunpodWorker(cfg: RunpodWorkerConfig, runner: JobRunner
     }
     summary.taken++;
     const controller = new AbortController();
-    const task = executeJob(job, runner, controller, io)
+    const task = executeJob(job, runner, controller, ending, io)
       .then((outcome) => void summary[outcome]++)
       .catch((err: unknown) => log.error({ err, jobId: job.id }, "job bookkeeping failed"));
     slots.add(job.id, controller, task);
   };
 
-  let throttled = 0;
-  let failed = 0;
-  const shutdown = opts.signal;
-  const takeOnce = async (): Promise<number> => {
-    if (slots.size() >= cfg.CONCURRENCY) {
-      await slots.whenFree(cfg.CONCURRENCY, shutdown);
-      return 0;
-    }
-    const want = cfg.CONCURRENCY - slots.size();
-    const started = Date.now();
-    const r = await takeJobs(urls.take(want, slots.size() > 0), headers, timing.takeTimeoutMs, shutdown);
-    const idle = () => timing.minPollCycleMs - (Date.now() - started);
-    if (r.kind === "jobs") {
-      throttled = failed = 0;
-      for (const rej of r.rejected) {
-        summary.rejected++;
-        log.error({ jobId: rej.id, reason: rej.reason }, "malformed job from the platform");
-        if (rej.id !== undefined) track(answerRejected({ ...rej, id: rej.id }, io));
-      }
-      if (r.jobs.length > want) log.warn({ got: r.jobs.length, want }, "the platform sent more jobs than asked for: running them all");
-      for (const job of r.jobs) start(job);
-      return r.jobs.length === 0 ? idle() : 0;
-    }
-    if (r.kind === "none") {
-      throttled = failed = 0;
-      log.debug({ why: r.why }, "no job");
-      return idle();
-    }
-    if (r.kind === "throttled") {
-      const wait = backoffMs(++throttled, timing.throttleBaseMs, timing.errorMaxMs, random);
-      log.warn({ waitMs: wait, times: throttled }, "job-take throttled (429); backing off");
-      return wait;
-    }
-    if (r.kind === "failed") {
-      const wait = backoffMs(++failed, timing.errorBaseMs, timing.errorMaxMs, random);
-      log.warn({ waitMs: wait, times: failed, reason: r.why }, "job-take failed; backing off");
-      return wait;
-    }
-    return 0; // aborted: the loop ends
-  };
-  while (!shutdown.aborted) {
-    let wait: number;
-    try {
-      wait = await takeOnce();
-    } catch (err) {
-      // Not expected (every call above handles its own failures); still never a crash, never a hot loop.
-      wait = backoffMs(++failed, timing.errorBaseMs, timing.errorMaxMs, random);
-      log.error({ err, waitMs: wait }, "job-take loop failed; backing off");
-    }
-    await pause(wait, shutdown);
-  }
+  const taking = runTakeLoop({
+    urls, headers, slots, concurrency: cfg.CONCURRENCY, timing, random, log, signal: ending, start,
+    reject: (rej) => {
+      summary.rejected++;
+      log.error({ jobId: rej.id, reason: rej.reason }, "malformed job from the platform");
+      if (rej.id !== undefined) track(answerRejected({ ...rej, id: rej.id }, io));
+    },
+  });
+  await taking;
 
-  await drain(slots, cfg.SHUTDOWN_GRACE_MS, timing.settleMs, log);
+  if (slots.size() > 0) {
+    log.info({ running: slots.ids() }, "no more jobs taken; running jobs finish and post their results");
+    await slots.settled();
+  }
   await settlesWithin(Promise.allSettled([...background]), timing.settleMs);
-  for (const [jobId, entry] of io.pending) if (!entry.reported) await reportUndeliverable(io, jobId, entry.body, log);
+  for (const [jobId, entry] of io.pending) if (!entry.reported) await reportUndeliverable(io, jobId, entry.body, "the worker stopped before the post ended", log);
+  respoolStop.abort();
+  await respool;
+  await leaveSpool(io, timing.settleMs, summary, log);
   heartbeat?.stop();
   stopAll.abort();
   await stopPoll;
@@ -207,12 +219,18 @@ export async function runRunpodWorker(cfg: RunpodWorkerConfig, runner: JobRunner
   return summary;
 }
 
-/** Shutdown: running jobs get the grace period, then are aborted (handed back) and get `settleMs` to wind down. */
-async function drain(slots: JobSlots, graceMs: number, settleMs: number, log: Logger): Promise<void> {
-  if (slots.size() === 0) return;
-  log.info({ running: slots.ids(), graceMs }, "shutting down: no more jobs taken, waiting for running jobs");
-  if (await slots.settled(graceMs)) return;
-  log.warn({ running: slots.ids() }, "grace period over: stopping running jobs and handing them back");
-  slots.abortAll(new ShutdownAbort());
-  if (!(await slots.settled(settleMs))) log.error({ running: slots.ids() }, "jobs did not stop in time; leaving them");
+/** A last pass over the spool, then an honest word on what is left in it. */
+async function leaveSpool(io: JobIo, settleMs: number, summary: RunpodWorkerSummary, log: Logger): Promise<void> {
+  const spool = io.spool;
+  if (!spool || spool.size() === 0) return;
+  const pass = flushSpool(io, log).then((r) => void (summary.redelivered += r.delivered));
+  await settlesWithin(pass, settleMs);
+  const left = spool.list();
+  if (left.length === 0) return;
+  log.error(
+    { results: left.length, jobIds: left.map((r) => r.jobId), dir: spool.dir },
+    "job results RunPod did not accept are left in the spool: a worker started again with this RUNPOD_POD_ID and RUNPOD_SPOOL_DIR re-posts them; otherwise they are lost",
+  );
+  if (!io.onUndeliverable) return;
+  for (const r of left) await reportUndeliverable(io, r.jobId, r.body, "still spooled when the worker stopped", log.child({ jobId: r.jobId }));
 }

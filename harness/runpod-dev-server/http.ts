@@ -12,8 +12,9 @@ export interface RecordedRequest {
   status?: number;
 }
 
-export function send(res: ServerResponse, status: number, body?: unknown, raw?: { text: string; type: string }): void {
+export function send(res: ServerResponse, status: number, body?: unknown, raw?: { text: string; type: string }, headers: Record<string, string> = {}): void {
   if (res.headersSent || res.destroyed) return;
+  for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
   if (raw) {
     res.writeHead(status, { "content-type": raw.type, "content-length": Buffer.byteLength(raw.text) });
     res.end(raw.text);

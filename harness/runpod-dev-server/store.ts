@@ -39,6 +39,9 @@ export interface DevWorker {
 
 /** The dev server's memory: jobs, the queue, the workers, and wake-ups for the long polls. */
 export class DevStore {
+  /** `now`: the clock of the records (job times, pings, last seen); long-poll waits use real time. */
+  constructor(readonly now: () => number = Date.now) {}
+
   readonly jobs = new Map<string, DevJob>();
   readonly queue: string[] = [];
   readonly workers = new Map<string, DevWorker>();
@@ -71,7 +74,7 @@ export class DevStore {
   }
 
   add(input: unknown, extra: Record<string, unknown> = {}, id = `${randomUUID()}-u1`): DevJob {
-    const job: DevJob = { id, input, extra, status: "IN_QUEUE", createdAt: Date.now(), stream: [], streamRead: 0, deliveries: 0, retries: 0 };
+    const job: DevJob = { id, input, extra, status: "IN_QUEUE", createdAt: this.now(), stream: [], streamRead: 0, deliveries: 0, retries: 0 };
     this.jobs.set(id, job);
     this.queue.push(id);
     this.changed();
@@ -80,7 +83,7 @@ export class DevStore {
 
   /** A job handed straight to a worker, bypassing the queue (the malformed-job fault uses it). */
   assign(workerId: string, input: unknown, id: string): DevJob {
-    const now = Date.now();
+    const now = this.now();
     const job: DevJob = { id, input, extra: {}, status: "IN_PROGRESS", createdAt: now, startedAt: now, workerId, stream: [], streamRead: 0, deliveries: 0, retries: 0 };
     this.jobs.set(id, job);
     this.worker(workerId).held.add(id);
@@ -90,10 +93,10 @@ export class DevStore {
   worker(id: string): DevWorker {
     let w = this.workers.get(id);
     if (!w) {
-      w = { id, pings: [], lastSeen: Date.now(), held: new Set(), stops: new Set() };
+      w = { id, pings: [], lastSeen: this.now(), held: new Set(), stops: new Set() };
       this.workers.set(id, w);
     }
-    w.lastSeen = Date.now();
+    w.lastSeen = this.now();
     return w;
   }
 
@@ -105,7 +108,7 @@ export class DevStore {
       const job = this.jobs.get(this.queue.shift() as string);
       if (!job || job.status !== "IN_QUEUE") continue;
       job.status = "IN_PROGRESS";
-      job.startedAt = Date.now();
+      job.startedAt = this.now();
       job.workerId = workerId;
       w.held.add(job.id);
       out.push(job);
@@ -115,7 +118,7 @@ export class DevStore {
 
   finish(job: DevJob, status: DevJobStatus): void {
     job.status = status;
-    job.completedAt = Date.now();
+    job.completedAt = this.now();
     if (job.workerId) this.workers.get(job.workerId)?.held.delete(job.id);
     this.changed();
   }

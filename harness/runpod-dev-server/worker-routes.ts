@@ -9,10 +9,14 @@ export interface DevFaults {
   take429: number;
   /** The next N job-take requests are answered 500. */
   take500: number;
+  /** Sent as `Retry-After` with the 429 and 500 answers above (the platform may or may not send one). */
+  takeRetryAfter: string | null;
   /** Every job-take waits this long before it is looked at (a slow platform). */
   takeDelayMs: number;
   /** The next N final job-done posts are answered 500 (and not accepted). */
   jobDone500: number;
+  /** The next N final job-done posts lose their connection before any answer (and are not accepted). */
+  jobDoneDrop: number;
   /** Served by the next job-takes, one each, before any real job. */
   malformed: Array<"missing_input" | "missing_id" | "bad_json" | "empty_body">;
 }
@@ -33,13 +37,14 @@ export async function jobTake(c: WorkerRouteContext, res: ServerResponse, worker
   const gone = hungUp(res);
   c.store.worker(workerId);
   if (c.faults.takeDelayMs > 0) await sleep(c.faults.takeDelayMs);
+  const retryAfter: Record<string, string> = c.faults.takeRetryAfter === null ? {} : { "retry-after": c.faults.takeRetryAfter };
   if (c.faults.take429 > 0) {
     c.faults.take429--;
-    return send(res, 429, { error: "Too Many Requests" });
+    return send(res, 429, { error: "Too Many Requests" }, undefined, retryAfter);
   }
   if (c.faults.take500 > 0) {
     c.faults.take500--;
-    return send(res, 500, { error: "Internal Server Error" });
+    return send(res, 500, { error: "Internal Server Error" }, undefined, retryAfter);
   }
   const bad = c.faults.malformed.shift();
   if (bad) return sendMalformed(c, res, workerId, bad, batch);
@@ -79,6 +84,11 @@ export function jobDone(c: WorkerRouteContext, res: ServerResponse, workerId: st
     c.faults.jobDone500--;
     return send(res, 500, { error: "Internal Server Error" });
   }
+  if (c.faults.jobDoneDrop > 0) {
+    c.faults.jobDoneDrop--;
+    res.socket?.destroy();
+    return;
+  }
   job.deliveries++;
   if (isTerminal(job.status)) return send(res, 200, {}); // e.g. cancelled meanwhile: ignored, as the platform does
   if (result.output !== undefined) job.output = result.output;
@@ -105,7 +115,7 @@ export function jobStream(c: WorkerRouteContext, res: ServerResponse, workerId: 
 /** `GET ping/{worker}?job_id=a,b&runpod_version=v`. */
 export function ping(c: WorkerRouteContext, res: ServerResponse, workerId: string, query: Record<string, string>): void {
   const w = c.store.worker(workerId);
-  w.pings.push({ at: Date.now(), jobIds: query.job_id ? query.job_id.split(",") : [], version: query.runpod_version ?? null });
+  w.pings.push({ at: c.store.now(), jobIds: query.job_id ? query.job_id.split(",") : [], version: query.runpod_version ?? null });
   return send(res, 200, {});
 }
 

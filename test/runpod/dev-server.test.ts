@@ -99,8 +99,14 @@ describe("RunPod dev server: the client routes runpod-sdk calls", () => {
   it("fault injection: 429 and 500 on take, slow take, malformed jobs, 500 on job-done", async () => {
     dev.faults.take429 = 1;
     dev.faults.take500 = 1;
-    expect((await worker("job-take/w1")).status).toBe(429);
-    expect((await worker("job-take/w1")).status).toBe(500);
+    const throttled = await worker("job-take/w1");
+    expect(throttled.status).toBe(429);
+    expect(throttled.headers.get("retry-after")).toBeNull(); // none unless a test asks for one
+    dev.faults.takeRetryAfter = "7";
+    const failed = await worker("job-take/w1");
+    expect(failed.status).toBe(500);
+    expect(failed.headers.get("retry-after")).toBe("7");
+    dev.faults.takeRetryAfter = null;
     dev.faults.takeDelayMs = 300;
     const t0 = Date.now();
     expect((await worker("job-take/w1")).status).toBe(204);
@@ -116,21 +122,32 @@ describe("RunPod dev server: the client routes runpod-sdk calls", () => {
     dev.faults.jobDone500 = 1;
     const send = () => worker(`job-done/w1/${id}?isStream=false`, { method: "POST", body: JSON.stringify({ output: 1 }) });
     expect((await send()).status).toBe(500);
+    dev.faults.jobDoneDrop = 1;
+    await expect(send()).rejects.toThrow(); // the connection is cut before any answer
+    expect(dev.job(id)!.status).toBe("IN_PROGRESS");
     expect((await send()).status).toBe(200);
     expect(dev.job(id)!.deliveries).toBe(1);
   });
 
   it("heartbeat gaps: reports pings further apart than k x interval", async () => {
-    await worker("ping/w9?runpod_version=1.12.0");
-    await new Promise((r) => setTimeout(r, 300));
-    await worker("ping/w9?runpod_version=1.12.0&job_id=a,b");
-    await new Promise((r) => setTimeout(r, 1400));
-    await worker("ping/w9?runpod_version=1.12.0");
-    const gaps = dev.heartbeatGaps("w9", 1.2);
-    expect(gaps).toHaveLength(1);
-    expect(gaps[0]!.gapMs).toBeGreaterThanOrEqual(1390);
-    expect(dev.store.workers.get("w9")!.pings[1]!.jobIds).toEqual(["a", "b"]);
-    await new Promise((r) => setTimeout(r, 1300));
-    expect(dev.heartbeatGaps("w9", 1.2, true)).toHaveLength(2); // the silence since the last ping counts too
+    // The records' clock is injected: the gaps are exact, whatever the machine's load.
+    let now = 1_000_000;
+    const timed = await startRunpodDevServer({ pingIntervalMs: 1000, now: () => now });
+    try {
+      const ping = (query: string) => fetch(`${timed.url}/v2/${timed.endpointId}/ping/w9?${query}`, { headers: { authorization: timed.apiKey } });
+      await ping("runpod_version=1.12.0");
+      now += 300;
+      await ping("runpod_version=1.12.0&job_id=a,b");
+      now += 1400;
+      await ping("runpod_version=1.12.0");
+      expect(timed.heartbeatGaps("w9", 1.2)).toEqual([{ afterMs: 300, gapMs: 1400 }]);
+      expect(timed.store.workers.get("w9")!.pings[1]!.jobIds).toEqual(["a", "b"]);
+      now += 1300;
+      expect(timed.heartbeatGaps("w9", 1.2, true)).toEqual([{ afterMs: 300, gapMs: 1400 }, { afterMs: 1700, gapMs: 1300 }]); // the silence since the last ping counts too
+      now += 100;
+      expect(timed.heartbeatGaps("w9", 1.5, true)).toEqual([]);
+    } finally {
+      await timed.close();
+    }
   });
 });

@@ -1,3 +1,6 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { execa } from "execa";
 import { loadConfig } from "../../handler/config/load.ts";
@@ -12,12 +15,15 @@ import { captureLines } from "../helpers/log-capture.ts";
 export const FAST: Partial<RunpodTiming> = {
   takeTimeoutMs: 5000,
   minPollCycleMs: 50,
-  throttleBaseMs: 200,
+  throttleMs: 200,
   errorBaseMs: 100,
-  errorMaxMs: 2000,
+  errorMaxMs: 500,
+  retryAfterMaxMs: 1500,
   postTimeoutMs: 3000,
   postBackoffBaseMs: 50,
   postBackoffMaxMs: 400,
+  respoolBaseMs: 100,
+  respoolMaxMs: 500,
   settleMs: 3000,
 };
 
@@ -28,15 +34,25 @@ export interface RunningWorker {
   logs: ReturnType<typeof captureLines>;
   undeliverable: Array<{ jobId: string; body: unknown }>;
   shutdownAt(): number | null;
+  /** RUNPOD_SPOOL_DIR: a fresh folder per worker unless the test gives one. */
+  spoolDir: string;
 }
 
 /** A worker loop configured the way production is: from the RUNPOD_* environment the dev server hands out. */
 export function startWorker(
   dev: RunpodDevServer,
   runner: JobRunner,
-  o: { podId?: string; env?: Record<string, string>; timing?: Partial<RunpodTiming>; random?: () => number } = {},
+  o: {
+    podId?: string;
+    env?: Record<string, string>;
+    timing?: Partial<RunpodTiming>;
+    random?: () => number;
+    /** false: no onUndeliverable hook (a worker without Upstash). */
+    keepUndeliverable?: boolean;
+    hostBroken?: () => string | null;
+  } = {},
 ): RunningWorker {
-  const env = { ...dev.workerEnv(o.podId ?? "pod-1"), ...o.env };
+  const env = { RUNPOD_SPOOL_DIR: mkdtempSync(join(tmpdir(), "vw-spool-")), ...dev.workerEnv(o.podId ?? "pod-1"), ...o.env };
   const cfg = loadConfig({ LOG_LEVEL: "trace", ...env }, null);
   const logs = captureLines();
   const log = createLogger({ level: "trace", destination: logs });
@@ -48,12 +64,14 @@ export function startWorker(
     signal: shutdown.signal,
     timing: { ...FAST, ...o.timing },
     random: o.random,
-    onUndeliverable: async (jobId, body) => void undeliverable.push({ jobId, body }),
+    onUndeliverable: o.keepUndeliverable === false ? undefined : async (jobId, body) => void undeliverable.push({ jobId, body }),
+    hostBroken: o.hostBroken,
   });
   return {
     done,
     logs,
     undeliverable,
+    spoolDir: env.RUNPOD_SPOOL_DIR,
     shutdownAt: () => shutdownAt,
     stop() {
       shutdownAt ??= Date.now();
@@ -88,3 +106,6 @@ export async function until(cond: () => boolean, timeoutMs = 10_000, what = "con
 }
 
 export const workerRequests = (dev: RunpodDevServer, op: string) => dev.requests.filter((r) => r.path.split("/")[3] === op);
+
+/** The worker's JSON log lines, parsed. */
+export const logLines = (w: RunningWorker) => w.logs.lines.map((l) => JSON.parse(l) as { level: number; msg: string; time: number; [k: string]: unknown });

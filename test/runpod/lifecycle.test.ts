@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import runpodSdk from "runpod-sdk";
+import { loadConfig } from "../../handler/config/load.ts";
 import { RUNPOD_PROTOCOL_VERSION } from "../../handler/runpod/result.ts";
-import { ShutdownAbort } from "../../handler/runpod/runner.ts";
+import { pingIntervalMs } from "../../handler/runpod/settings.ts";
 import { startRunpodDevServer, type RunpodDevServer } from "../../harness/runpod-dev-server.ts";
 import { childSleep, runners, startWorker, until, workerRequests, type RunningWorker } from "./helpers.ts";
 
@@ -55,54 +56,30 @@ describe("RunPod worker lifecycle", () => {
     expect(ping.query.gpu).toBe("dev");
   });
 
-  it("shutdown mid-job: no more takes, the running job finishes within the grace period and is delivered", async () => {
-    dev = await startRunpodDevServer({ takeWaitMs: 500, stopWaitMs: 500 });
+  it("shutdown mid-job: no more takes; the running job runs past SHUTDOWN_GRACE_MS, posts its result, and pings name it until then", async () => {
+    dev = await startRunpodDevServer({ takeWaitMs: 500, stopWaitMs: 500, pingIntervalMs: 1000 });
     let started = false;
+    let stopping: AbortSignal | null = null;
     const w = spawn(dev, runners.fn(async (job, ctx) => {
       started = true;
-      await childSleep(1, ctx.signal);
-      return { finished: job.id };
-    }), { env: { SHUTDOWN_GRACE_MS: "10000" } });
+      stopping = ctx.stopping;
+      await childSleep(2, ctx.signal); // four times SHUTDOWN_GRACE_MS
+      return { finished: job.id, sawStopping: ctx.stopping.aborted, aborted: ctx.signal.aborted };
+    }), { env: { SHUTDOWN_GRACE_MS: "500" } });
     const ep = endpoint(dev);
     const { id } = await ep.run({ input: {} });
     await until(() => started, 10_000, "the job running");
     const second = await ep.run({ input: { queued: true } });
     const summary = await w.stop();
-    expect(summary).toMatchObject({ taken: 1, completed: 1, handed_back: 0 });
+    expect(summary).toMatchObject({ taken: 1, completed: 1, undeliverable: 0 });
+    expect(stopping!.aborted).toBe(true);
     expect(dev.job(id)!.status).toBe("COMPLETED");
-    expect(dev.job(id)!.output).toEqual({ finished: id });
-    expect(dev.job(second.id)!.status).toBe("IN_QUEUE"); // never taken after the signal
-    const takesAfter = workerRequests(dev, "job-take").filter((t) => t.at > w.shutdownAt()! + 50);
-    expect(takesAfter).toEqual([]);
-  });
-
-  it("shutdown past the grace period: the job is aborted and handed back (no result); the platform re-queues it", async () => {
-    dev = await startRunpodDevServer({ takeWaitMs: 500, stopWaitMs: 500, pingIntervalMs: 1000, workerLostAfterMs: 1500 });
-    let reason: unknown = null;
-    let started = false;
-    const w = spawn(dev, runners.fn(async (job, ctx) => {
-      started = true;
-      try {
-        await childSleep(30, ctx.signal);
-      } finally {
-        reason = ctx.signal.reason;
-      }
-      return { never: job.id };
-    }), { podId: "pod-a", env: { SHUTDOWN_GRACE_MS: "300" } });
-    const ep = endpoint(dev);
-    const { id } = await ep.run({ input: { audio: "x" } });
-    await until(() => started, 10_000, "the runner to start");
-    const summary = await w.stop();
-    expect(summary).toMatchObject({ taken: 1, handed_back: 1, completed: 0 });
-    expect(reason).toBeInstanceOf(ShutdownAbort);
-    expect(workerRequests(dev, "job-done")).toEqual([]);
-
-    // The old worker is gone; the platform notices and hands the job to a new one.
-    spawn(dev, runners.fn(async (job) => ({ finished: job.id })), { podId: "pod-b" });
-    await until(() => dev!.job(id)!.status === "COMPLETED", 15_000, "the re-queued job");
-    expect(dev.job(id)!.workerId).toBe("pod-b");
-    expect(dev.job(id)!.retries).toBe(1);
-    expect((await ep.health()).jobs.retried).toBe(1);
+    expect(dev.job(id)!.output).toEqual({ finished: id, sawStopping: true, aborted: false });
+    // Never taken after the signal: a take issued then would have got it at once.
+    expect(dev.job(second.id)!.status).toBe("IN_QUEUE");
+    const pingsAfter = dev.store.workers.get("pod-1")!.pings.filter((p) => p.at > w.shutdownAt()! && p.at < dev!.job(id)!.completedAt!);
+    expect(pingsAfter.length).toBeGreaterThanOrEqual(1);
+    expect(pingsAfter.every((p) => p.jobIds.includes(id))).toBe(true);
   });
 
   it("CONCURRENCY 2: takes a batch, runs both at once, reports job_in_progress", async () => {
@@ -129,5 +106,21 @@ describe("RunPod worker lifecycle", () => {
     // While one job runs, one slot is free: a single take that says a job is in progress.
     expect(takes.some((t) => t.path.includes("/job-take/") && t.query.job_in_progress === "1")).toBe(true);
     expect([a, b, c].map((j) => dev!.job(j.id)!.output)).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
+  });
+
+  it("RUNPOD_PING_INTERVAL outside 1000-60000 ms: the config still loads (no exit 2), the worker warns and pings at the clamped interval", async () => {
+    for (const [asked, used] of [["0", 1000], ["-5", 1000], ["500", 1000], ["999", 1000], ["1000", 1000], ["1500", 1500], ["60000", 60000], ["99999999999", 60000]] as const) {
+      const cfg = loadConfig({ RUNPOD_PING_INTERVAL: asked }, null);
+      expect(pingIntervalMs(cfg.RUNPOD_PING_INTERVAL).ms, asked).toBe(used);
+    }
+    expect(() => loadConfig({ RUNPOD_PING_INTERVAL: "ten seconds" }, null)).toThrow(/RUNPOD_PING_INTERVAL/); // not a number at all: still a config error
+
+    dev = await startRunpodDevServer({ pingIntervalMs: 200, takeWaitMs: 500, stopWaitMs: 500 });
+    const w = spawn(dev, runners.echo());
+    await until(() => dev!.pingTimes("pod-1").length >= 3, 10_000, "three pings");
+    const warning = w.logs.lines.map((l) => JSON.parse(l) as { level: number; msg: string; asked?: number; usingMs?: number }).find((l) => l.msg.includes("RUNPOD_PING_INTERVAL"))!;
+    expect(warning).toMatchObject({ level: 40, asked: 200, usingMs: 1000 });
+    const times = dev.pingTimes("pod-1");
+    for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(900);
   });
 });

@@ -2,7 +2,9 @@ import { describe, expect, it } from "vitest";
 import { WorkerError } from "../../handler/errors.ts";
 import { errorBody, parseErrorReport, RUNPOD_PROTOCOL_VERSION, successBody } from "../../handler/runpod/result.ts";
 import { checkJob } from "../../handler/runpod/take.ts";
-import { backoffMs } from "../../handler/runpod/time.ts";
+import fc from "fast-check";
+import { backoffMs, parseRetryAfterMs, retryDelayMs } from "../../handler/runpod/time.ts";
+import { DEFAULT_TIMING } from "../../handler/runpod/worker.ts";
 import { RunpodUrls } from "../../handler/runpod/urls.ts";
 
 const templates = {
@@ -72,5 +74,52 @@ describe("job-done bodies (the SDK's run_job conventions)", () => {
   it("back-off: never below the base, doubling, capped, jitter only upward", () => {
     expect([1, 2, 3, 4, 5].map((n) => backoffMs(n, 100, 500, () => 0))).toEqual([100, 200, 400, 500, 500]);
     expect(backoffMs(1, 5000, 60_000, () => 1)).toBe(7500);
+  });
+});
+
+describe("waits after a failed job-take or job-stop poll (runpod-python 1.12: 5 s after a 429, at once otherwise)", () => {
+  it("with the default timings no wait exceeds the SDK's 5 s, or 10 s when the platform sends Retry-After; none is a hot loop", () => {
+    fc.assert(
+      fc.property(fc.boolean(), fc.integer({ min: 1, max: 10_000 }), fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), (throttled, failures, r) => {
+        const wait = retryDelayMs({ throttled, failures }, DEFAULT_TIMING, () => r);
+        expect(wait).toBeGreaterThanOrEqual(800);
+        expect(wait).toBeLessThanOrEqual(5000);
+      }),
+    );
+    fc.assert(
+      fc.property(fc.boolean(), fc.integer({ min: 1, max: 100 }), fc.oneof(fc.nat({ max: 10 ** 9 }).map(String), fc.date({ noInvalidDate: true, min: new Date("1970-01-01T00:00:00Z"), max: new Date("2200-01-01T00:00:00Z") }).map((d) => d.toUTCString())), (throttled, failures, header) => {
+        const wait = retryDelayMs({ throttled, failures, retryAfter: header }, DEFAULT_TIMING, Math.random, Date.now());
+        expect(wait).toBeGreaterThanOrEqual(1000);
+        expect(wait).toBeLessThanOrEqual(10_000);
+      }),
+    );
+    // A header it cannot read counts as none: still bounded by the SDK's 5 s.
+    fc.assert(
+      fc.property(fc.boolean(), fc.integer({ min: 1, max: 100 }), fc.string(), (throttled, failures, header) => {
+        const wait = retryDelayMs({ throttled, failures, retryAfter: header }, DEFAULT_TIMING);
+        expect(wait).toBeGreaterThanOrEqual(800);
+        expect(wait).toBeLessThanOrEqual(parseRetryAfterMs(header) === null ? 5000 : 10_000);
+      }),
+    );
+  });
+
+  it("429 waits the throttle time every time; other failures double from the base up to the cap", () => {
+    const t = { throttleMs: 5000, errorBaseMs: 1000, errorMaxMs: 5000, retryAfterMaxMs: 10_000 };
+    expect([1, 2, 3, 4].map((failures) => retryDelayMs({ throttled: true, failures }, t, () => 1))).toEqual([5000, 5000, 5000, 5000]);
+    expect([1, 2, 3, 4, 50].map((failures) => retryDelayMs({ throttled: false, failures }, t, () => 1))).toEqual([1000, 2000, 4000, 5000, 5000]);
+    expect(retryDelayMs({ throttled: false, failures: 1 }, t, () => 0)).toBe(800);
+  });
+
+  it("reads Retry-After as seconds or an HTTP date; ignores what it cannot read", () => {
+    const now = Date.parse("2025-01-01T00:00:00Z");
+    expect(parseRetryAfterMs("3", now)).toBe(3000);
+    expect(parseRetryAfterMs(" 1.5 ", now)).toBe(1500);
+    expect(parseRetryAfterMs("Wed, 01 Jan 2025 00:00:07 GMT", now)).toBe(7000);
+    expect(parseRetryAfterMs("Tue, 31 Dec 2024 23:00:00 GMT", now)).toBe(0);
+    for (const bad of [null, undefined, "", "soon", "-3"]) expect(parseRetryAfterMs(bad, now)).toBeNull();
+    const t = { throttleMs: 5000, errorBaseMs: 1000, errorMaxMs: 5000, retryAfterMaxMs: 10_000 };
+    expect(retryDelayMs({ throttled: true, failures: 1, retryAfter: "0" }, t)).toBe(1000);
+    expect(retryDelayMs({ throttled: true, failures: 1, retryAfter: "2" }, t)).toBe(2000);
+    expect(retryDelayMs({ throttled: false, failures: 1, retryAfter: "86400" }, t)).toBe(10_000);
   });
 });

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import runpodSdk from "runpod-sdk";
+import { WorkerError } from "../../handler/errors.ts";
 import { parseErrorReport, RUNPOD_PROTOCOL_VERSION } from "../../handler/runpod/result.ts";
 import { startRunpodDevServer, type RunpodDevServer } from "../../harness/runpod-dev-server.ts";
 import { runners, startWorker, until, workerRequests, type RunningWorker } from "./helpers.ts";
@@ -86,34 +87,35 @@ describe("RunPod worker loop, driven by the real runpod-sdk client", () => {
     expect(dev.job(b.id)!.stopPod).toBeUndefined();
   });
 
-  it("progress posts and stream chunks, then the final result with isStream=true", async () => {
+  it("stream: chunks, then the full result as the last chunk; job-done is the SDK's aggregated stream body with isStream=true", async () => {
+    const progressed = (id: string, stage: string) => (dev.job(id)?.progress as { stage?: string } | undefined)?.stage === stage;
     worker = startWorker(
       dev,
       runners.fn(async (job, ctx) => {
         ctx.progress({ stage: "decode" });
-        for (const text of ["eins", "zwei", "drei"]) {
-          ctx.stream({ text });
-          await new Promise((r) => setTimeout(r, 30));
-        }
+        for (const text of ["eins", "zwei", "drei"]) ctx.stream({ text });
         ctx.progress({ stage: "analyze" });
-        await new Promise((r) => setTimeout(r, 30));
+        await until(() => progressed(job.id, "analyze"), 10_000, "the last progress to land"); // a later one would be dropped at the end
         return { transcription: "eins zwei drei", id: job.id };
       }),
     );
     const ep = endpoint();
     const { id } = await ep.run({ input: { audio: "x", stream: true } });
+    const full = { transcription: "eins zwei drei", id };
     const chunks: unknown[] = [];
     for await (const c of ep.stream(id, 20_000)) chunks.push(c);
-    expect(chunks).toEqual([{ output: { text: "eins" } }, { output: { text: "zwei" } }, { output: { text: "drei" } }]);
+    expect(chunks).toEqual([{ output: { text: "eins" } }, { output: { text: "zwei" } }, { output: { text: "drei" } }, { output: full }]);
     await until(() => dev.job(id)!.status === "COMPLETED");
-    expect(dev.job(id)!.output).toEqual({ transcription: "eins zwei drei", id });
+    // What /status and /runsync give SDK users for a stream: every chunk, the full result last.
+    expect((await ep.status(id)) as unknown).toMatchObject({ status: "COMPLETED", output: [{ text: "eins" }, { text: "zwei" }, { text: "drei" }, full] });
 
     const streamPosts = workerRequests(dev, "job-stream");
-    expect(streamPosts.map((p) => JSON.parse(p.body) as unknown)).toEqual([{ output: { text: "eins" } }, { output: { text: "zwei" } }, { output: { text: "drei" } }]);
+    expect(streamPosts.map((p) => JSON.parse(p.body) as unknown)).toEqual(chunks);
     expect(streamPosts[0]!.path).toBe(`/v2/${dev.endpointId}/job-stream/pod-1/${id}`);
     const done = workerRequests(dev, "job-done");
     const final = done.at(-1)!;
     expect(final.query.isStream).toBe("true");
+    expect(JSON.parse(final.body)).toEqual({ output: [{ text: "eins" }, { text: "zwei" }, { text: "drei" }, full] });
     const progress = done.slice(0, -1).map((p) => JSON.parse(p.body) as { status: string; output: { stage: string } });
     expect(progress.length).toBeGreaterThanOrEqual(1);
     for (const p of progress) expect(p.status).toBe("IN_PROGRESS");
@@ -121,12 +123,40 @@ describe("RunPod worker loop, driven by the real runpod-sdk client", () => {
     for (const p of done.slice(0, -1)) expect(p.query.isStream).toBe("false");
   });
 
+  it("stream: a streaming job with no chunk still ends as a stream; a failed one posts only the SDK error, isStream=true", async () => {
+    worker = startWorker(
+      dev,
+      runners.fn(async (job, ctx) => {
+        ctx.streaming();
+        const input = job.input as { fail?: boolean; refuse?: boolean };
+        if (input.fail) throw new WorkerError("decode_failed", "no samples", { retryable: false });
+        if (input.refuse) return { error: "handler said no" };
+        return { segments: [] };
+      }),
+    );
+    const ep = endpoint();
+    const silent = await ep.runSync({ input: { n: 1 } }, 20_000);
+    expect(silent.output).toEqual([{ segments: [] }]);
+    const failed = await ep.runSync({ input: { fail: true } }, 20_000);
+    expect(failed.status).toBe("FAILED");
+    const refused = await ep.runSync({ input: { refuse: true } }, 20_000);
+    expect(refused.status).toBe("FAILED");
+    const finals = workerRequests(dev, "job-done");
+    expect(finals.map((r) => r.query.isStream)).toEqual(["true", "true", "true"]);
+    expect(JSON.parse(finals[0]!.body)).toEqual({ output: [{ segments: [] }] });
+    const failedBody = JSON.parse(finals[1]!.body) as Record<string, unknown>;
+    expect(Object.keys(failedBody)).toEqual(["error"]);
+    expect(parseErrorReport(failedBody.error)).toMatchObject({ error_type: "decode_failed" });
+    expect(JSON.parse(finals[2]!.body)).toEqual({ error: "handler said no" });
+    expect(workerRequests(dev, "job-stream").map((r) => JSON.parse(r.body) as unknown)).toEqual([{ output: { segments: [] } }]);
+  });
+
   it("progress is throttled: one post in flight, the latest update wins", async () => {
     worker = startWorker(
       dev,
-      runners.fn(async (_job, ctx) => {
+      runners.fn(async (job, ctx) => {
         for (let i = 1; i <= 200; i++) ctx.progress({ step: i });
-        await new Promise((r) => setTimeout(r, 300));
+        await until(() => (dev.job(job.id)?.progress as { step?: number } | undefined)?.step === 200, 10_000, "the latest progress to land");
         return { ok: true };
       }),
     );
