@@ -3,7 +3,9 @@
 // is retried once there; a hang is killed at its deadline and reported as retryable.
 import { WorkerError } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
-import { parseTranscribeOptions, type TranscribeOptions } from "./options.ts";
+import { CostModel, type CostPlan, type CostSettings } from "./cost.ts";
+import { ModelPolicy } from "./models.ts";
+import { parseTranscribeOptions, temperatureCount, type TranscribeOptions, type TranscribeOptionsInput } from "./options.ts";
 import { BYTES_PER_SAMPLE, PROTOCOL_VERSION, SAMPLE_RATE, type SidecarMessage } from "./protocol.ts";
 import { classifyFailure, describeExit } from "./recovery.ts";
 import { SidecarExit, SidecarProcess, type SpawnSpec } from "./sidecar-process.ts";
@@ -12,8 +14,8 @@ import type { Device, EngineInfo, SpeechEngine, Transcript, TranscribeRequest } 
 export interface EngineTimeouts {
   startMs: number;
   loadMs: number;
+  /** Fixed part of a transcription's limits (see cost.ts). */
   baseMs: number;
-  perAudioSMs: number;
   cancelGraceMs: number;
 }
 
@@ -30,11 +32,15 @@ export interface EngineOptions {
   /** Set when the device decision already fell back to CPU (e.g. the probe's verdict). */
   fallbackReason?: string | null;
   defaultModel: string;
+  /** ALLOWED_MODELS; null: faster-whisper's standard names. The default model is always allowed. */
+  allowedModels?: string[] | null;
   modelDir?: string;
   maxCachedModels: number;
   modelIdleUnloadMs: number;
   allowDownload: boolean;
   timeouts: EngineTimeouts;
+  /** Engine time per window before measured, and the fallback budget (cost.ts). */
+  cost?: Omit<CostSettings, "baseMs">;
   logger: Logger;
   /** Told once when CUDA fails at run time (the probe's cached "ok" is then wrong: forget it). */
   onCudaFailure?: (reason: string) => void;
@@ -54,6 +60,10 @@ export class SidecarSpeechEngine implements SpeechEngine {
   private readonly waiters: (() => void)[] = [];
   private readonly log: Logger;
   private current: EngineInfo;
+  private readonly models: ModelPolicy;
+  readonly cost: CostModel;
+  /** The model the last job used: reloaded at once when the sidecar has to be restarted. */
+  private lastModel: string | null = null;
 
   constructor(private readonly opts: EngineOptions) {
     this.device = opts.device;
@@ -61,6 +71,17 @@ export class SidecarSpeechEngine implements SpeechEngine {
     this.fallbackReason = opts.fallbackReason ?? null;
     this.log = opts.logger.child({ stage: "asr" });
     this.current = this.baseInfo();
+    this.models = new ModelPolicy(opts.defaultModel, opts.allowedModels ?? null);
+    this.cost = new CostModel({ windowMs: { cpu: 3000, cuda: 2500 }, fallbackBudget: 3, ...opts.cost, baseMs: opts.timeouts.baseMs });
+  }
+
+  /**
+   * Checks a job's options before anything is spent on it (download, decode, engine time):
+   * every problem, a model outside ALLOWED_MODELS included, is a permanent invalid_input.
+   */
+  validate(input: TranscribeOptionsInput): TranscribeOptions & { model: string } {
+    const options = parseTranscribeOptions(input);
+    return { ...options, model: this.models.resolve(options.model) };
   }
 
   get info(): EngineInfo {
@@ -87,7 +108,7 @@ export class SidecarSpeechEngine implements SpeechEngine {
   }
 
   async transcribe(req: TranscribeRequest): Promise<Transcript> {
-    const options = parseTranscribeOptions(req.options);
+    const options = this.validate(req.options);
     const audioS = req.pcm.length / (SAMPLE_RATE * BYTES_PER_SAMPLE);
     if (req.pcm.length === 0 || req.pcm.length % BYTES_PER_SAMPLE !== 0) {
       throw new WorkerError("invalid_audio", "PCM must be a non-empty sequence of float32 samples", { retryable: false });
@@ -107,7 +128,7 @@ export class SidecarSpeechEngine implements SpeechEngine {
 
   // ----- one job -------------------------------------------------------------------------
 
-  private async runJob(req: TranscribeRequest, options: TranscribeOptions, audioS: number): Promise<Transcript> {
+  private async runJob(req: TranscribeRequest, options: TranscribeOptions & { model: string }, audioS: number): Promise<Transcript> {
     for (let attempt = 1; ; attempt++) {
       const proc = await this.ensure();
       const device = this.device;
@@ -130,14 +151,15 @@ export class SidecarSpeechEngine implements SpeechEngine {
     }
   }
 
-  private async attempt(proc: SidecarProcess, req: TranscribeRequest, options: TranscribeOptions, audioS: number): Promise<Omit<Transcript, "device" | "compute_type" | "fallback_reason" | "attempts">> {
-    const model = options.model ?? this.opts.defaultModel;
+  private async attempt(proc: SidecarProcess, req: TranscribeRequest, options: TranscribeOptions & { model: string }, audioS: number): Promise<Omit<Transcript, "device" | "compute_type" | "fallback_reason" | "attempts">> {
+    const model = options.model;
     const t = this.opts.timeouts;
     // Loading is its own step with its own deadline: a first download may take minutes.
     const loaded = await this.guarded(proc, req, "load", t.loadMs, "model_load_timeout", `loading model ${model}`, () =>
       proc.request({ type: "load", id: `${req.requestId}#load`, model }),
     );
-    const limitMs = t.baseMs + t.perAudioSMs * audioS * (options.translate ? 2 : 1);
+    if (loaded.type === "loaded") this.lastModel = model;
+    const plan = this.plan(options, audioS);
     const passes = options.translate ? 2 : 1;
     const onEvent = (m: SidecarMessage) => {
       try {
@@ -148,23 +170,48 @@ export class SidecarSpeechEngine implements SpeechEngine {
         this.log.warn({ err }, "a transcription callback threw; ignored");
       }
     };
-    const reply = await this.guarded(proc, req, "transcribe", limitMs, "transcribe_timeout", `transcribing ${audioS.toFixed(1)} s of audio`, () =>
+    const reply = await this.guarded(proc, req, "transcribe", plan.limitMs, "transcribe_timeout", `transcribing ${audioS.toFixed(1)} s of audio`, () =>
       proc.request(
-        { type: "transcribe", id: req.requestId, pcm_bytes: req.pcm.length, options: { ...options, model }, stream_segments: Boolean(req.onSegment) },
+        {
+          type: "transcribe",
+          id: req.requestId,
+          pcm_bytes: req.pcm.length,
+          options: { ...options, model },
+          stream_segments: Boolean(req.onSegment),
+          limits: { fallback_budget_ms: plan.budgetMs, deadline_ms: plan.deadlineMs },
+        },
         req.pcm,
         onEvent,
       ),
     );
     if (reply.type !== "result" || loaded.type !== "loaded") throw new WorkerError("sidecar_protocol_error", `unexpected reply ${reply.type}`, { retryable: true });
     const result = reply.result as unknown as Omit<Transcript, "device" | "compute_type" | "fallback_reason" | "attempts">;
-    return { ...result, model_cached: loaded.cached, timing_ms: { ...result.timing_ms, load: loaded.load_ms } };
+    const compute = { ...result.compute, budget_ms: plan.budgetMs, deadline_ms: plan.deadlineMs, limit_ms: plan.limitMs };
+    this.cost.observe({ device: this.device, model, engineMs: compute.engine_ms, decodes: compute.decodes, beamSize: options.beam_size, wordTimestamps: options.word_timestamps });
+    if (compute.fallback_capped || compute.truncated) this.log.warn({ requestId: req.requestId, compute }, "the job reached its compute budget");
+    return { ...result, compute, model_cached: loaded.cached, timing_ms: { ...result.timing_ms, load: loaded.load_ms } };
+  }
+
+  /** The job's compute budget and limits on the device it runs on now (cost.ts). */
+  plan(options: TranscribeOptions & { model: string }, audioS: number): CostPlan {
+    return this.cost.plan({
+      audioS,
+      device: this.device,
+      model: options.model,
+      beamSize: options.beam_size,
+      bestOf: options.best_of,
+      temperatures: options.batch_size > 1 ? 1 : temperatureCount(options.temperature, options.temperature_increment_on_fallback),
+      wordTimestamps: options.word_timestamps,
+      translate: options.translate,
+    });
   }
 
   /**
    * Runs one request under a deadline and the job's AbortSignal. Past the deadline the sidecar
    * is killed (native code cannot be interrupted). A cancelled transcription is asked to stop
-   * between segments and killed after CANCEL_GRACE_MS; a cancelled load is left to finish in
-   * the sidecar (the next job may want that model) while the job is rejected at once.
+   * (after the decode in flight) and killed after CANCEL_GRACE_MS, then restarted with the
+   * last model reloaded at once; a cancelled load is left to finish in the sidecar (the next
+   * job may want that model) while the job is rejected at once.
    */
   private async guarded(proc: SidecarProcess, req: TranscribeRequest, step: "load" | "transcribe", limitMs: number, code: string, what: string, send: () => Promise<SidecarMessage>): Promise<SidecarMessage> {
     const signal = req.signal;
@@ -221,9 +268,20 @@ export class SidecarSpeechEngine implements SpeechEngine {
     await proc.exited;
   }
 
+  /**
+   * A fresh sidecar right away, with the last job's model loading in it, so the next job pays at
+   * most what is left of one model load instead of a start and a load.
+   */
   private restartSoon(): void {
     if (this.isStopped) return;
-    this.ensure().catch((err: unknown) => this.log.error({ err }, "restarting the speech sidecar failed"));
+    const model = this.lastModel;
+    this.ensure()
+      .then(async (proc) => {
+        if (!model || !proc.alive) return;
+        const reply = await proc.request({ type: "load", id: `warm-${Date.now()}-${Math.random()}`, model });
+        if (reply.type === "loaded") this.log.info({ model, load_ms: reply.load_ms }, "model reloaded in the restarted sidecar");
+      })
+      .catch((err: unknown) => this.log.warn({ err }, "restarting the speech sidecar (or reloading its model) failed"));
   }
 
   private ensure(): Promise<SidecarProcess> {

@@ -75,7 +75,9 @@ export function makeHarness(opts: { env?: Record<string, string>; engine?: Parti
     maxCachedModels: 1,
     modelIdleUnloadMs: 0,
     allowDownload: true,
-    timeouts: { startMs: 30_000, loadMs: 30_000, baseMs: 20_000, perAudioSMs: 1000, cancelGraceMs: 3000 },
+    timeouts: { startMs: 30_000, loadMs: 30_000, baseMs: 20_000, cancelGraceMs: 3000 },
+    // The double's engine time is what FAKE_FW_MS_PER_AUDIO_S says: a small first estimate.
+    cost: { windowMs: { cpu: 200, cuda: 200 }, fallbackBudget: 3 },
     logger,
     ...opts.engine,
   });
