@@ -42,6 +42,10 @@ FAKE_FW_WORD_TS_FACTOR    cost multiplier when word_timestamps=True (default 1; 
 FAKE_FW_END_OVERRUN       "window" (default): the last segment (and word) of the final window
                           ends at the window's end (window start + 29.98 s), past the audio,
                           as the real model reports; "none": it ends with the audio
+FAKE_FW_RAISE             "<ExceptionClass>@<call|first_window|later>": raise that builtin
+                          exception inside transcribe(), at the first window or at the second
+                          one, as the library raises what it refuses (the record lists which
+                          inputs raise what; this reaches the same points without such input)
 FAKE_FW_LEAK_MB_PER_CALL  keep this many MB alive after each transcribe() call
 FAKE_FW_MODEL_MB          resident memory held by each loaded model (released with it)
 FAKE_FW_CUDA_DEVICES      CUDA devices device="auto" sees (default 0: auto picks cpu)
@@ -172,6 +176,17 @@ def encoder_pass(device):
         raise RuntimeError(
             "CUDA failed with error CUDA driver version is insufficient for CUDA runtime version"
         )
+
+
+def raise_if_asked(point):
+    spec = env("FAKE_FW_RAISE")
+    if not spec or "@" not in spec:
+        return
+    name, where = spec.split("@", 1)
+    if where == point:
+        import builtins
+
+        raise getattr(builtins, name)("TEST DOUBLE: injected %s at %s" % (name, point))
 
 
 def hang_if_asked():

@@ -173,14 +173,14 @@ def _slot_texts(n, duration, task):
     return [" " + " ".join(words[i * per:(i + 1) * per]) for i in range(n) if words[i * per:(i + 1) * per]]
 
 
-def _decodes(n_temperatures):
-    """(decodes run, index of the temperature kept) for one window."""
+def _passing_decode():
+    """Index of the first decode that passes the thresholds (None: none does)."""
     mode = _fake.env("FAKE_FW_FALLBACK", "none")
     if mode == "none":
-        return 1, 0
-    extra = n_temperatures if mode == "all" else int(mode)
-    runs = min(1 + extra, n_temperatures)
-    return runs, runs - 1
+        return 0
+    if mode == "all":
+        return None
+    return int(mode)
 
 
 class _Plan:
@@ -243,15 +243,13 @@ class _Run:
         step = self.batch_size
         for b in range(0, len(self.plan.spans), step):
             _fake.encoder_pass(self.model.model.device)  # the encoder runs for every window
+            _fake.raise_if_asked("first_window" if b == 0 else "later")
             if b == 0:
                 _fake.hang_if_asked()
                 garbage = self._first_decode()
-            temps = list(self.options.temperatures)
-            runs, kept = _decodes(len(temps)) if self.fallback else (1, 0)
             batch = self.plan.spans[b:b + step]
-            cost_s = sum(length for _, length, _ in batch) * ms_per_s * runs * word_factor / 1000.0
-            if cost_s > 0:
-                time.sleep(cost_s)  # the window's whole cost, before its first segment
+            decode_s = sum(length for _, length, _ in batch) * ms_per_s * word_factor / 1000.0
+            temperature, fell_back = self._decode_window(decode_s)
             for j, (offset, length, seek) in enumerate(batch):
                 window_texts = per_span[b + j]
                 final = b + j == len(self.plan.spans) - 1
@@ -261,7 +259,27 @@ class _Run:
                     s1 = offset + (i + 1) * length / len(window_texts)
                     if final and i == len(window_texts) - 1 and overrun and length < WINDOW_S:
                         s1 = offset + WINDOW_END_S
-                    yield self._segment(seg_id, seek, s0, s1, text, temps[kept], runs > 1, garbage)
+                    yield self._segment(seg_id, seek, s0, s1, text, temperature, fell_back, garbage)
+
+    def _decode_window(self, decode_s):
+        """The window's decodes, all before its first segment: like generate_with_fallback, a loop
+        over the live options.temperatures list (shortened by someone else, it ends early); when
+        no decode passes, the last temperature tried is reported. The batched pipeline decodes
+        once at its first temperature."""
+        temps = self.options.temperatures
+        if not self.fallback:
+            if decode_s > 0:
+                time.sleep(decode_s)
+            return temps[0], False
+        passing = _passing_decode()
+        tried = None
+        for index, temperature in enumerate(temps):
+            if decode_s > 0:
+                time.sleep(decode_s)
+            tried = temperature
+            if passing is not None and index >= passing:
+                return temperature, index > 0
+        return tried, True
 
     def _segment(self, seg_id, seek, s0, s1, text, temperature, fell_back, garbage):
         to_orig = self.plan.to_original
@@ -640,6 +658,10 @@ class WhisperModel:
         return language, 1, None
 
     def _log_call(self, call, audio):
+        self._log_call_record(call, audio)
+        _fake.raise_if_asked("call")
+
+    def _log_call_record(self, call, audio):
         _fake.append_log("FAKE_FW_CALL_LOG", {
             "event": "transcribe", "api": call["api"] if call else None,
             "model": self._ctor, "device": self.model.device,
