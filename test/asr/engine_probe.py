@@ -157,7 +157,10 @@ def run_case(case):
         it = iter(segments)
         first = next(it, None)
         phase = "later"
-        out["segments"] = (1 if first is not None else 0) + sum(1 for _ in it)
+        rest = list(it)
+        segs = ([first] if first is not None else []) + rest
+        out["segments"] = len(segs)
+        out["max_end"] = max([s.end for s in segs] + [w.end for s in segs for w in (s.words or [])], default=None)
     except Exception as exc:  # noqa: BLE001 - reported to the test
         out.update(raised=type(exc).__name__, phase=phase, message=str(exc),
                    cause=type(exc.__cause__).__name__ if exc.__cause__ is not None else None)
