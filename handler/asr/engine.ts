@@ -7,8 +7,10 @@ import { CostModel, type CostPlan, type CostSettings } from "./cost.ts";
 import { ModelPolicy } from "./models.ts";
 import { parseTranscribeOptions, temperatureCount, type TranscribeOptions, type TranscribeOptionsInput } from "./options.ts";
 import { BYTES_PER_SAMPLE, PROTOCOL_VERSION, SAMPLE_RATE, type SidecarMessage } from "./protocol.ts";
+import { JobGate } from "./gate.ts";
+import { guarded } from "./guard.ts";
 import { classifyFailure, describeExit } from "./recovery.ts";
-import { SidecarExit, SidecarProcess, type SpawnSpec } from "./sidecar-process.ts";
+import { SidecarProcess, type SpawnSpec } from "./sidecar-process.ts";
 import type { Device, EngineInfo, SpeechEngine, Transcript, TranscribeRequest } from "./types.ts";
 
 export interface EngineTimeouts {
@@ -46,7 +48,7 @@ export interface EngineOptions {
   onCudaFailure?: (reason: string) => void;
 }
 
-const cancelled = () => new WorkerError("cancelled", "the transcription was cancelled", { retryable: false });
+export const cancelled = () => new WorkerError("cancelled", "the transcription was cancelled", { retryable: false });
 const stopped = () => new WorkerError("engine_stopped", "the speech engine is stopped", { retryable: true });
 
 export class SidecarSpeechEngine implements SpeechEngine {
@@ -56,8 +58,7 @@ export class SidecarSpeechEngine implements SpeechEngine {
   private computeType: string;
   private fallbackReason: string | null;
   private isStopped = false;
-  private busy = false;
-  private readonly waiters: (() => void)[] = [];
+  private readonly gate = new JobGate();
   private readonly log: Logger;
   private current: EngineInfo;
   private readonly models: ModelPolicy;
@@ -98,7 +99,7 @@ export class SidecarSpeechEngine implements SpeechEngine {
     const proc = this.proc ?? (await this.starting?.catch(() => null)) ?? null;
     this.proc = null;
     if (proc) await proc.shutdown(this.opts.timeouts.cancelGraceMs);
-    for (const wake of this.waiters.splice(0)) wake();
+    this.gate.wakeAll();
   }
 
   /** Loaded models and memory of the running sidecar (diagnostics and tests). */
@@ -117,12 +118,12 @@ export class SidecarSpeechEngine implements SpeechEngine {
       throw new WorkerError("invalid_audio", `PCM holds ${audioS.toFixed(2)} s of 16 kHz float32 audio but the duration says ${req.durationS} s`, { retryable: false });
     }
     if (req.signal?.aborted) throw cancelled();
-    await this.acquire(req.signal);
+    await this.gate.acquire(req.signal, cancelled);
     try {
       if (this.isStopped) throw stopped();
       return await this.runJob(req, options, audioS);
     } finally {
-      this.release();
+      this.gate.release();
     }
   }
 
@@ -155,7 +156,7 @@ export class SidecarSpeechEngine implements SpeechEngine {
     const model = options.model;
     const t = this.opts.timeouts;
     // Loading is its own step with its own deadline: a first download may take minutes.
-    const loaded = await this.guarded(proc, req, "load", t.loadMs, "model_load_timeout", `loading model ${model}`, () =>
+    const loaded = await guarded({ proc, req, log: this.log, cancelGraceMs: this.opts.timeouts.cancelGraceMs, cancelled, onKilledByCancel: () => this.restartSoon() }, "load", t.loadMs, "model_load_timeout", `loading model ${model}`, () =>
       proc.request({ type: "load", id: `${req.requestId}#load`, model }),
     );
     if (loaded.type === "loaded") this.lastModel = model;
@@ -170,7 +171,7 @@ export class SidecarSpeechEngine implements SpeechEngine {
         this.log.warn({ err }, "a transcription callback threw; ignored");
       }
     };
-    const reply = await this.guarded(proc, req, "transcribe", plan.limitMs, "transcribe_timeout", `transcribing ${audioS.toFixed(1)} s of audio`, () =>
+    const reply = await guarded({ proc, req, log: this.log, cancelGraceMs: this.opts.timeouts.cancelGraceMs, cancelled, onKilledByCancel: () => this.restartSoon() }, "transcribe", plan.limitMs, "transcribe_timeout", `transcribing ${audioS.toFixed(1)} s of audio`, () =>
       proc.request(
         {
           type: "transcribe",
@@ -204,55 +205,6 @@ export class SidecarSpeechEngine implements SpeechEngine {
       wordTimestamps: options.word_timestamps,
       translate: options.translate,
     });
-  }
-
-  /**
-   * Runs one request under a deadline and the job's AbortSignal. Past the deadline the sidecar
-   * is killed (native code cannot be interrupted). A cancelled transcription is asked to stop
-   * (after the decode in flight) and killed after CANCEL_GRACE_MS, then restarted with the
-   * last model reloaded at once; a cancelled load is left to finish in the sidecar (the next
-   * job may want that model) while the job is rejected at once.
-   */
-  private async guarded(proc: SidecarProcess, req: TranscribeRequest, step: "load" | "transcribe", limitMs: number, code: string, what: string, send: () => Promise<SidecarMessage>): Promise<SidecarMessage> {
-    const signal = req.signal;
-    if (signal?.aborted) throw cancelled();
-    let timedOut = false;
-    let aborted = false;
-    let graceTimer: NodeJS.Timeout | undefined;
-    let onAbort = () => {};
-    const timer = setTimeout(() => {
-      timedOut = true;
-      this.log.warn({ pid: proc.pid, limitMs }, `${what} exceeded its time limit: killing the sidecar`);
-      proc.kill("SIGKILL");
-    }, limitMs);
-    const abortedPromise = new Promise<never>((_, reject) => {
-      onAbort = () => {
-        aborted = true;
-        if (step === "load") return reject(cancelled());
-        proc.notify({ type: "cancel", id: req.requestId });
-        graceTimer = setTimeout(() => proc.kill("SIGKILL"), this.opts.timeouts.cancelGraceMs);
-      };
-    });
-    abortedPromise.catch(() => {}); // settled only for loads; read through the race below
-    signal?.addEventListener("abort", onAbort, { once: true });
-    const sent = send();
-    sent.catch(() => {}); // a load abandoned by a cancel may still fail later
-    try {
-      const reply = await Promise.race([sent, abortedPromise]);
-      if (aborted) throw cancelled(); // finished in the cancel window: the caller no longer wants it
-      return reply;
-    } catch (err) {
-      if (timedOut) throw new WorkerError(code, `${what} took longer than ${Math.round(limitMs)} ms; the sidecar was killed`, { retryable: true, cause: err });
-      if (aborted) {
-        if (err instanceof SidecarExit) this.restartSoon();
-        throw err instanceof WorkerError && err.code === "cancelled" ? err : cancelled();
-      }
-      throw err;
-    } finally {
-      clearTimeout(timer);
-      clearTimeout(graceTimer);
-      signal?.removeEventListener("abort", onAbort);
-    }
   }
 
   // ----- the process -----------------------------------------------------------------------
@@ -339,33 +291,5 @@ export class SidecarSpeechEngine implements SpeechEngine {
 
   private baseInfo(): EngineInfo {
     return { device: this.device, compute_type: this.computeType, cpu_threads: this.opts.cpuThreads, fallback_reason: this.fallbackReason, protocol: null, python: null, faster_whisper: null, ctranslate2: null, test_double: false, pid: null };
-  }
-
-  // ----- one job at a time -----------------------------------------------------------------
-
-  private async acquire(signal?: AbortSignal): Promise<void> {
-    if (!this.busy) {
-      this.busy = true;
-      return;
-    }
-    await new Promise<void>((resolve, reject) => {
-      const wake = () => {
-        signal?.removeEventListener("abort", onAbort);
-        resolve();
-      };
-      const onAbort = () => {
-        const i = this.waiters.indexOf(wake);
-        if (i >= 0) this.waiters.splice(i, 1);
-        reject(cancelled());
-      };
-      this.waiters.push(wake);
-      signal?.addEventListener("abort", onAbort, { once: true });
-    });
-  }
-
-  private release(): void {
-    const next = this.waiters.shift();
-    if (next) next();
-    else this.busy = false;
   }
 }
