@@ -72,7 +72,7 @@ describe("both intake paths", () => {
   });
 
   const loadsOf = (env: Record<string, string>) =>
-    existsSync(env.FAKE_FW_LOAD_LOG!) ? readFileSync(env.FAKE_FW_LOAD_LOG!, "utf8").split("\n").filter(Boolean).map((l) => (JSON.parse(l) as { model: { model_size_or_path: string } }).model.model_size_or_path) : [];
+    existsSync(env.FAKE_FW_LOAD_LOG!) ? readFileSync(env.FAKE_FW_LOAD_LOG!, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as { event: string; model: { model_size_or_path: string } }).filter((e) => e.event === "load").map((e) => e.model.model_size_or_path) : [];
 
   it("RunPod (--test_input): a repo id and a path are FAILED invalid_input naming ALLOWED_MODELS; a listed model runs", async () => {
     const env = doubleEnv({ ALLOWED_MODELS: "tiny,base" });

@@ -56,6 +56,8 @@ FAKE_FW_CALL_LOG          path: one JSON line appended per transcribe() call (mo
                           sha256, device, compute_type, pid)
 FAKE_FW_LOAD_LOG          path: one JSON line per model construction ("load") and release
                           ("release", from __del__)
+FAKE_FW_DECODE_LOG        path: one JSON line when each decode of a window starts (its
+                          temperature): lets a test act while a decode is in flight
 
 Where the faults fire mirrors the real engine: the encoder first runs inside transcribe()
 when the language must be detected, otherwise at the first segment of the lazy generator.

@@ -274,6 +274,7 @@ class _Run:
         passing = _passing_decode()
         tried = None
         for index, temperature in enumerate(temps):
+            _fake.append_log("FAKE_FW_DECODE_LOG", {"event": "decode", "temperature": temperature, "index": index})
             if decode_s > 0:
                 time.sleep(decode_s)
             tried = temperature
