@@ -232,6 +232,27 @@ def classify(items):
     return out
 
 
+def static_calls(paths):
+    """Keyword names of every call to a faster-whisper API in the given Python files (read with ast)."""
+    import ast
+
+    apis = {"WhisperModel": "faster_whisper.WhisperModel.__init__",
+            "BatchedInferencePipeline": "faster_whisper.BatchedInferencePipeline.__init__",
+            "download_model": "faster_whisper.utils.download_model",
+            "transcribe": "faster_whisper.WhisperModel.transcribe"}
+    out = []
+    for path in paths:
+        with open(path, "r", encoding="utf-8") as f:
+            tree = ast.parse(f.read(), filename=path)
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
+            if name in apis and not any(k.arg is None for k in node.keywords):
+                out.append({"file": path, "line": node.lineno, "api": apis[name], "keywords": [k.arg for k in node.keywords]})
+    return out
+
+
 def main():
     command = sys.argv[1]
     data = json.load(sys.stdin)
@@ -241,6 +262,8 @@ def main():
         result = [run_case(c) for c in data]
     elif command == "sidecar":
         result = sidecar(data)
+    elif command == "static":
+        result = static_calls(data)
     elif command == "classify":
         result = classify(data)
     else:

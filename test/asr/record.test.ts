@@ -129,6 +129,13 @@ describe("the sidecar's calls fit the record", () => {
     }
   });
 
+  it("every faster-whisper call written in the sidecar, the CUDA probe and the model prefetch uses recorded keywords", async () => {
+    const files = ["sidecar/probe/smoke.py", "diagnostics/python/prefetch_model.py", ...["jobs", "server", "models", "engine_api"].map((m) => `sidecar/asr_sidecar/${m}.py`)];
+    const calls = await probe<{ file: string; line: number; api: string; keywords: string[] }[]>("static", files);
+    expect(calls.map((c) => c.file)).toEqual(expect.arrayContaining(["sidecar/probe/smoke.py"]));
+    for (const c of calls) for (const k of c.keywords) expect(paramNames(c.api), `${c.file}:${c.line} ${k}`).toContain(k);
+  });
+
   // Any job options the worker accepts: the keywords the sidecar builds exist in the recorded
   // signature, VAD keys in VadOptions, and the batched clip windows are seconds within the audio.
   const jobOptions = fc.record(
