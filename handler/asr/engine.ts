@@ -3,17 +3,21 @@
 // is retried once there; a hang is killed at its deadline and reported as retryable.
 import { WorkerError } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
-import { parseTranscribeOptions, type TranscribeOptions } from "./options.ts";
+import { CostModel, type CostPlan, type CostSettings } from "./cost.ts";
+import { ModelPolicy } from "./models.ts";
+import { parseTranscribeOptions, temperatureCount, type TranscribeOptions, type TranscribeOptionsInput } from "./options.ts";
 import { BYTES_PER_SAMPLE, PROTOCOL_VERSION, SAMPLE_RATE, type SidecarMessage } from "./protocol.ts";
+import { JobGate } from "./gate.ts";
+import { guarded } from "./guard.ts";
 import { classifyFailure, describeExit } from "./recovery.ts";
-import { SidecarExit, SidecarProcess, type SpawnSpec } from "./sidecar-process.ts";
+import { SidecarProcess, type SpawnSpec } from "./sidecar-process.ts";
 import type { Device, EngineInfo, SpeechEngine, Transcript, TranscribeRequest } from "./types.ts";
 
 export interface EngineTimeouts {
   startMs: number;
   loadMs: number;
+  /** Fixed part of a transcription's limits (see cost.ts). */
   baseMs: number;
-  perAudioSMs: number;
   cancelGraceMs: number;
 }
 
@@ -30,17 +34,21 @@ export interface EngineOptions {
   /** Set when the device decision already fell back to CPU (e.g. the probe's verdict). */
   fallbackReason?: string | null;
   defaultModel: string;
+  /** ALLOWED_MODELS; null: faster-whisper's standard names. The default model is always allowed. */
+  allowedModels?: string[] | null;
   modelDir?: string;
   maxCachedModels: number;
   modelIdleUnloadMs: number;
   allowDownload: boolean;
   timeouts: EngineTimeouts;
+  /** Engine time per window before measured, and the fallback budget (cost.ts). */
+  cost?: Omit<CostSettings, "baseMs">;
   logger: Logger;
   /** Told once when CUDA fails at run time (the probe's cached "ok" is then wrong: forget it). */
   onCudaFailure?: (reason: string) => void;
 }
 
-const cancelled = () => new WorkerError("cancelled", "the transcription was cancelled", { retryable: false });
+export const cancelled = () => new WorkerError("cancelled", "the transcription was cancelled", { retryable: false });
 const stopped = () => new WorkerError("engine_stopped", "the speech engine is stopped", { retryable: true });
 
 export class SidecarSpeechEngine implements SpeechEngine {
@@ -50,10 +58,13 @@ export class SidecarSpeechEngine implements SpeechEngine {
   private computeType: string;
   private fallbackReason: string | null;
   private isStopped = false;
-  private busy = false;
-  private readonly waiters: (() => void)[] = [];
+  private readonly gate = new JobGate();
   private readonly log: Logger;
   private current: EngineInfo;
+  private readonly models: ModelPolicy;
+  readonly cost: CostModel;
+  /** The model the last job used: reloaded at once when the sidecar has to be restarted. */
+  private lastModel: string | null = null;
 
   constructor(private readonly opts: EngineOptions) {
     this.device = opts.device;
@@ -61,6 +72,17 @@ export class SidecarSpeechEngine implements SpeechEngine {
     this.fallbackReason = opts.fallbackReason ?? null;
     this.log = opts.logger.child({ stage: "asr" });
     this.current = this.baseInfo();
+    this.models = new ModelPolicy(opts.defaultModel, opts.allowedModels ?? null);
+    this.cost = new CostModel({ windowMs: { cpu: 3000, cuda: 2500 }, fallbackBudget: 3, ...opts.cost, baseMs: opts.timeouts.baseMs });
+  }
+
+  /**
+   * Checks a job's options before anything is spent on it (download, decode, engine time):
+   * every problem, a model outside ALLOWED_MODELS included, is a permanent invalid_input.
+   */
+  validate(input: TranscribeOptionsInput): TranscribeOptions & { model: string } {
+    const options = parseTranscribeOptions(input);
+    return { ...options, model: this.models.resolve(options.model) };
   }
 
   get info(): EngineInfo {
@@ -77,7 +99,7 @@ export class SidecarSpeechEngine implements SpeechEngine {
     const proc = this.proc ?? (await this.starting?.catch(() => null)) ?? null;
     this.proc = null;
     if (proc) await proc.shutdown(this.opts.timeouts.cancelGraceMs);
-    for (const wake of this.waiters.splice(0)) wake();
+    this.gate.wakeAll();
   }
 
   /** Loaded models and memory of the running sidecar (diagnostics and tests). */
@@ -87,7 +109,7 @@ export class SidecarSpeechEngine implements SpeechEngine {
   }
 
   async transcribe(req: TranscribeRequest): Promise<Transcript> {
-    const options = parseTranscribeOptions(req.options);
+    const options = this.validate(req.options);
     const audioS = req.pcm.length / (SAMPLE_RATE * BYTES_PER_SAMPLE);
     if (req.pcm.length === 0 || req.pcm.length % BYTES_PER_SAMPLE !== 0) {
       throw new WorkerError("invalid_audio", "PCM must be a non-empty sequence of float32 samples", { retryable: false });
@@ -96,18 +118,18 @@ export class SidecarSpeechEngine implements SpeechEngine {
       throw new WorkerError("invalid_audio", `PCM holds ${audioS.toFixed(2)} s of 16 kHz float32 audio but the duration says ${req.durationS} s`, { retryable: false });
     }
     if (req.signal?.aborted) throw cancelled();
-    await this.acquire(req.signal);
+    await this.gate.acquire(req.signal, cancelled);
     try {
       if (this.isStopped) throw stopped();
       return await this.runJob(req, options, audioS);
     } finally {
-      this.release();
+      this.gate.release();
     }
   }
 
   // ----- one job -------------------------------------------------------------------------
 
-  private async runJob(req: TranscribeRequest, options: TranscribeOptions, audioS: number): Promise<Transcript> {
+  private async runJob(req: TranscribeRequest, options: TranscribeOptions & { model: string }, audioS: number): Promise<Transcript> {
     for (let attempt = 1; ; attempt++) {
       const proc = await this.ensure();
       const device = this.device;
@@ -130,14 +152,15 @@ export class SidecarSpeechEngine implements SpeechEngine {
     }
   }
 
-  private async attempt(proc: SidecarProcess, req: TranscribeRequest, options: TranscribeOptions, audioS: number): Promise<Omit<Transcript, "device" | "compute_type" | "fallback_reason" | "attempts">> {
-    const model = options.model ?? this.opts.defaultModel;
+  private async attempt(proc: SidecarProcess, req: TranscribeRequest, options: TranscribeOptions & { model: string }, audioS: number): Promise<Omit<Transcript, "device" | "compute_type" | "fallback_reason" | "attempts">> {
+    const model = options.model;
     const t = this.opts.timeouts;
     // Loading is its own step with its own deadline: a first download may take minutes.
-    const loaded = await this.guarded(proc, req, "load", t.loadMs, "model_load_timeout", `loading model ${model}`, () =>
+    const loaded = await guarded({ proc, req, log: this.log, cancelGraceMs: this.opts.timeouts.cancelGraceMs, cancelled, onKilledByCancel: () => this.restartSoon() }, "load", t.loadMs, "model_load_timeout", `loading model ${model}`, () =>
       proc.request({ type: "load", id: `${req.requestId}#load`, model }),
     );
-    const limitMs = t.baseMs + t.perAudioSMs * audioS * (options.translate ? 2 : 1);
+    if (loaded.type === "loaded") this.lastModel = model;
+    const plan = this.plan(options, audioS);
     const passes = options.translate ? 2 : 1;
     const onEvent = (m: SidecarMessage) => {
       try {
@@ -148,64 +171,40 @@ export class SidecarSpeechEngine implements SpeechEngine {
         this.log.warn({ err }, "a transcription callback threw; ignored");
       }
     };
-    const reply = await this.guarded(proc, req, "transcribe", limitMs, "transcribe_timeout", `transcribing ${audioS.toFixed(1)} s of audio`, () =>
+    const reply = await guarded({ proc, req, log: this.log, cancelGraceMs: this.opts.timeouts.cancelGraceMs, cancelled, onKilledByCancel: () => this.restartSoon() }, "transcribe", plan.limitMs, "transcribe_timeout", `transcribing ${audioS.toFixed(1)} s of audio`, () =>
       proc.request(
-        { type: "transcribe", id: req.requestId, pcm_bytes: req.pcm.length, options: { ...options, model }, stream_segments: Boolean(req.onSegment) },
+        {
+          type: "transcribe",
+          id: req.requestId,
+          pcm_bytes: req.pcm.length,
+          options: { ...options, model },
+          stream_segments: Boolean(req.onSegment),
+          limits: { fallback_budget_ms: plan.budgetMs, deadline_ms: plan.deadlineMs },
+        },
         req.pcm,
         onEvent,
       ),
     );
     if (reply.type !== "result" || loaded.type !== "loaded") throw new WorkerError("sidecar_protocol_error", `unexpected reply ${reply.type}`, { retryable: true });
     const result = reply.result as unknown as Omit<Transcript, "device" | "compute_type" | "fallback_reason" | "attempts">;
-    return { ...result, model_cached: loaded.cached, timing_ms: { ...result.timing_ms, load: loaded.load_ms } };
+    const compute = { ...result.compute, budget_ms: plan.budgetMs, deadline_ms: plan.deadlineMs, limit_ms: plan.limitMs };
+    this.cost.observe({ device: this.device, model, engineMs: compute.engine_ms, decodes: compute.decodes, beamSize: options.beam_size, wordTimestamps: options.word_timestamps });
+    if (compute.fallback_capped || compute.truncated) this.log.warn({ requestId: req.requestId, compute }, "the job reached its compute budget");
+    return { ...result, compute, model_cached: loaded.cached, timing_ms: { ...result.timing_ms, load: loaded.load_ms } };
   }
 
-  /**
-   * Runs one request under a deadline and the job's AbortSignal. Past the deadline the sidecar
-   * is killed (native code cannot be interrupted). A cancelled transcription is asked to stop
-   * between segments and killed after CANCEL_GRACE_MS; a cancelled load is left to finish in
-   * the sidecar (the next job may want that model) while the job is rejected at once.
-   */
-  private async guarded(proc: SidecarProcess, req: TranscribeRequest, step: "load" | "transcribe", limitMs: number, code: string, what: string, send: () => Promise<SidecarMessage>): Promise<SidecarMessage> {
-    const signal = req.signal;
-    if (signal?.aborted) throw cancelled();
-    let timedOut = false;
-    let aborted = false;
-    let graceTimer: NodeJS.Timeout | undefined;
-    let onAbort = () => {};
-    const timer = setTimeout(() => {
-      timedOut = true;
-      this.log.warn({ pid: proc.pid, limitMs }, `${what} exceeded its time limit: killing the sidecar`);
-      proc.kill("SIGKILL");
-    }, limitMs);
-    const abortedPromise = new Promise<never>((_, reject) => {
-      onAbort = () => {
-        aborted = true;
-        if (step === "load") return reject(cancelled());
-        proc.notify({ type: "cancel", id: req.requestId });
-        graceTimer = setTimeout(() => proc.kill("SIGKILL"), this.opts.timeouts.cancelGraceMs);
-      };
+  /** The job's compute budget and limits on the device it runs on now (cost.ts). */
+  plan(options: TranscribeOptions & { model: string }, audioS: number): CostPlan {
+    return this.cost.plan({
+      audioS,
+      device: this.device,
+      model: options.model,
+      beamSize: options.beam_size,
+      bestOf: options.best_of,
+      temperatures: options.batch_size > 1 ? 1 : temperatureCount(options.temperature, options.temperature_increment_on_fallback),
+      wordTimestamps: options.word_timestamps,
+      translate: options.translate,
     });
-    abortedPromise.catch(() => {}); // settled only for loads; read through the race below
-    signal?.addEventListener("abort", onAbort, { once: true });
-    const sent = send();
-    sent.catch(() => {}); // a load abandoned by a cancel may still fail later
-    try {
-      const reply = await Promise.race([sent, abortedPromise]);
-      if (aborted) throw cancelled(); // finished in the cancel window: the caller no longer wants it
-      return reply;
-    } catch (err) {
-      if (timedOut) throw new WorkerError(code, `${what} took longer than ${Math.round(limitMs)} ms; the sidecar was killed`, { retryable: true, cause: err });
-      if (aborted) {
-        if (err instanceof SidecarExit) this.restartSoon();
-        throw err instanceof WorkerError && err.code === "cancelled" ? err : cancelled();
-      }
-      throw err;
-    } finally {
-      clearTimeout(timer);
-      clearTimeout(graceTimer);
-      signal?.removeEventListener("abort", onAbort);
-    }
   }
 
   // ----- the process -----------------------------------------------------------------------
@@ -221,9 +220,20 @@ export class SidecarSpeechEngine implements SpeechEngine {
     await proc.exited;
   }
 
+  /**
+   * A fresh sidecar right away, with the last job's model loading in it, so the next job pays at
+   * most what is left of one model load instead of a start and a load.
+   */
   private restartSoon(): void {
     if (this.isStopped) return;
-    this.ensure().catch((err: unknown) => this.log.error({ err }, "restarting the speech sidecar failed"));
+    const model = this.lastModel;
+    this.ensure()
+      .then(async (proc) => {
+        if (!model || !proc.alive) return;
+        const reply = await proc.request({ type: "load", id: `warm-${Date.now()}-${Math.random()}`, model });
+        if (reply.type === "loaded") this.log.info({ model, load_ms: reply.load_ms }, "model reloaded in the restarted sidecar");
+      })
+      .catch((err: unknown) => this.log.warn({ err }, "restarting the speech sidecar (or reloading its model) failed"));
   }
 
   private ensure(): Promise<SidecarProcess> {
@@ -281,33 +291,5 @@ export class SidecarSpeechEngine implements SpeechEngine {
 
   private baseInfo(): EngineInfo {
     return { device: this.device, compute_type: this.computeType, cpu_threads: this.opts.cpuThreads, fallback_reason: this.fallbackReason, protocol: null, python: null, faster_whisper: null, ctranslate2: null, test_double: false, pid: null };
-  }
-
-  // ----- one job at a time -----------------------------------------------------------------
-
-  private async acquire(signal?: AbortSignal): Promise<void> {
-    if (!this.busy) {
-      this.busy = true;
-      return;
-    }
-    await new Promise<void>((resolve, reject) => {
-      const wake = () => {
-        signal?.removeEventListener("abort", onAbort);
-        resolve();
-      };
-      const onAbort = () => {
-        const i = this.waiters.indexOf(wake);
-        if (i >= 0) this.waiters.splice(i, 1);
-        reject(cancelled());
-      };
-      this.waiters.push(wake);
-      signal?.addEventListener("abort", onAbort, { once: true });
-    });
-  }
-
-  private release(): void {
-    const next = this.waiters.shift();
-    if (next) next();
-    else this.busy = false;
   }
 }

@@ -3,12 +3,14 @@ import { availableParallelism } from "node:os";
 import type { Config } from "../config/schema.ts";
 import type { Logger } from "../log/logger.ts";
 import { SidecarSpeechEngine } from "./engine.ts";
+import { parseModelList } from "./models.ts";
 import { resolveSidecarPython, SIDECAR_SCRIPT } from "./python.ts";
 import type { Device } from "./types.ts";
 
 export { SidecarSpeechEngine } from "./engine.ts";
+export { ModelPolicy, parseModelList, STANDARD_MODELS } from "./models.ts";
 export { parseTranscribeOptions, TranscribeOptions, type TranscribeOptionsInput } from "./options.ts";
-export type { Device, EngineInfo, Segment, SpeechEngine, Transcript, TranscribeRequest, Word } from "./types.ts";
+export type { Device, EngineInfo, Segment, SpeechEngine, Transcript, TranscriptCompute, TranscribeRequest, Word } from "./types.ts";
 
 /** What the device decision (the preflight probe) settled on. */
 export interface DeviceChoice {
@@ -33,6 +35,7 @@ export function createSpeechEngine(config: Config, choice: DeviceChoice, opts: {
     cpuComputeType: "int8",
     fallbackReason: choice.fallbackReason,
     defaultModel: config.WHISPER_MODEL,
+    allowedModels: parseModelList(config.ALLOWED_MODELS),
     modelDir: config.MODEL_DIR,
     maxCachedModels: config.MAX_CACHED_MODELS,
     modelIdleUnloadMs: config.MODEL_IDLE_UNLOAD_MS,
@@ -41,8 +44,11 @@ export function createSpeechEngine(config: Config, choice: DeviceChoice, opts: {
       startMs: config.SIDECAR_START_TIMEOUT_MS,
       loadMs: config.MODEL_LOAD_TIMEOUT_MS,
       baseMs: config.TRANSCRIBE_TIMEOUT_BASE_MS,
-      perAudioSMs: config.TRANSCRIBE_TIMEOUT_MS_PER_AUDIO_S,
       cancelGraceMs: config.CANCEL_GRACE_MS,
+    },
+    cost: {
+      windowMs: { cpu: config.TRANSCRIBE_WINDOW_MS_CPU, cuda: config.TRANSCRIBE_WINDOW_MS_CUDA },
+      fallbackBudget: config.TRANSCRIBE_FALLBACK_BUDGET,
     },
     logger: opts.logger,
     onCudaFailure: opts.onCudaFailure,

@@ -8,7 +8,10 @@ import { WorkerError } from "../errors.ts";
 export const TEXT_FORMATS = ["plain_text", "formatted_text", "srt", "vtt"] as const;
 const textFormat = z.enum(TEXT_FORMATS);
 
-/** faster_whisper.vad.VadOptions (1.2.1): every field optional, unknown keys rejected. */
+/**
+ * faster_whisper.vad.VadOptions of 1.2.1, exactly its six fields (later releases added more; 1.2.1
+ * raises TypeError on them): every field optional, unknown keys rejected.
+ */
 export const VadParameters = z.strictObject({
   threshold: z.number().min(0).max(1).optional(),
   neg_threshold: z.number().min(0).max(1).nullable().optional(),
@@ -16,12 +19,13 @@ export const VadParameters = z.strictObject({
   max_speech_duration_s: z.number().positive().optional(),
   min_silence_duration_ms: z.number().int().min(0).optional(),
   speech_pad_ms: z.number().int().min(0).optional(),
-  min_silence_at_max_speech: z.number().int().min(0).optional(),
-  use_max_poss_sil_at_max_speech: z.boolean().optional(),
 });
 
-// "-1" (the model's default non-speech set), "" (suppress nothing) or "50,51".
-const tokenList = z.string().regex(/^\s*(-?\d+\s*(,\s*-?\d+\s*)*)?$/, "must be comma-separated integers, e.g. \"-1\" or \"50,51\"");
+// "-1" (the model's default non-speech set), "" (suppress nothing) or "50,51". Ids are checked
+// against the loaded model's vocabulary in the sidecar (ctranslate2 does no bounds check).
+const TOKEN_HINT = "must be -1 or token ids >= 0, comma-separated, e.g. \"-1\" or \"50,51\"";
+const tokenList = z.string().regex(/^\s*((-1|\d+)\s*(,\s*(-1|\d+)\s*)*)?$/, TOKEN_HINT);
+const tokenIds = z.array(z.number().int().min(-1, TOKEN_HINT));
 
 export const TranscribeOptions = z.strictObject({
   /** A faster-whisper model name or a local model directory; the engine's default when unset. */
@@ -35,7 +39,7 @@ export const TranscribeOptions = z.strictObject({
   beam_size: z.number().int().min(1).max(32).default(5),
   patience: z.number().positive().default(1),
   length_penalty: z.number().default(1),
-  suppress_tokens: z.union([tokenList, z.array(z.number().int())]).default("-1"),
+  suppress_tokens: z.union([tokenList, tokenIds]).default("-1"),
   initial_prompt: z.string().nullable().default(null),
   condition_on_previous_text: z.boolean().default(true),
   temperature_increment_on_fallback: z.number().min(0).max(1).nullable().default(0.2),
@@ -76,8 +80,14 @@ export function parseTranscribeOptions(input: unknown): TranscribeOptions {
     ...(unknown.length ? [`unknown option(s): ${unknown.join(", ")}`] : []),
     ...problems,
   ];
-  throw new WorkerError("invalid_options", `Invalid transcription options: ${parts.join("; ")}`, {
+  throw new WorkerError("invalid_input", `Invalid transcription options: ${parts.join("; ")}`, {
     retryable: false,
     details: { unknownKeys: unknown, problems },
   });
+}
+
+/** Length of worker-faster_whisper's temperature schedule (temperature, +increment, ... <= 1). */
+export function temperatureCount(temperature: number, increment: number | null): number {
+  if (increment === null || increment <= 0 || temperature >= 1) return 1;
+  return Math.floor((1 - temperature) / increment + 1e-6) + 1;
 }

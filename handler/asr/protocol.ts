@@ -33,7 +33,15 @@ export type SidecarMessage =
 
 export type SidecarRequest =
   | { type: "load"; id: string; model: string }
-  | { type: "transcribe"; id: string; pcm_bytes: number; options: Record<string, unknown>; stream_segments: boolean }
+  | {
+      type: "transcribe";
+      id: string;
+      pcm_bytes: number;
+      options: Record<string, unknown>;
+      stream_segments: boolean;
+      /** Engine time after which the fallback stops / the transcript is returned as it is (cost.ts). */
+      limits?: { fallback_budget_ms: number; deadline_ms: number };
+    }
   | { type: "cancel"; id: string }
   | { type: "status"; id: string }
   | { type: "shutdown" };

@@ -1,5 +1,5 @@
 // What the speech-to-text stage hands to the rest of the worker.
-import type { TranscribeOptionsInput } from "./options.ts";
+import type { TranscribeOptions, TranscribeOptionsInput } from "./options.ts";
 
 export type Device = "cuda" | "cpu";
 
@@ -49,9 +49,28 @@ export interface Transcript {
   batched: boolean;
   audio_s: number;
   model_cached: boolean;
+  /** Token ids the loaded model accepts in suppress_tokens: 0 .. vocabulary_size - 1 (and -1). */
+  vocabulary_size: number;
   timing_ms: { load: number; transcribe: number; translate: number };
+  compute: TranscriptCompute;
   /** 2 when the job was retried once on CPU after CUDA failed mid-job. */
   attempts: number;
+}
+
+/** What the job's compute budget did (handler/asr/cost.ts). */
+export interface TranscriptCompute {
+  /** Engine time of the transcription (and translation) passes. */
+  engine_ms: number;
+  windows: number;
+  decodes: number;
+  /** The temperature fallback was stopped when the budget ran out; the best result so far was kept. */
+  fallback_capped: boolean;
+  /** The deadline passed: the transcript covers the audio up to transcribed_s only. */
+  truncated: boolean;
+  transcribed_s: number;
+  budget_ms: number;
+  deadline_ms: number;
+  limit_ms: number;
 }
 
 export interface EngineInfo {
@@ -82,6 +101,8 @@ export interface TranscribeRequest {
 export interface SpeechEngine {
   /** Spawns the sidecar and waits for its hello. */
   start(): Promise<EngineInfo>;
+  /** Checks a job's options (and its model against ALLOWED_MODELS) before any work: invalid_input. */
+  validate(options: TranscribeOptionsInput): TranscribeOptions & { model: string };
   transcribe(req: TranscribeRequest): Promise<Transcript>;
   stop(): Promise<void>;
   readonly info: EngineInfo;

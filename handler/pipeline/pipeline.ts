@@ -2,7 +2,7 @@
 // Split in two so the queue consumer can prepare the next job while the engine works.
 import type { Logger } from "../log/logger.ts";
 import { loadVoiceMessage, type AudioLimits, type AudioSource, type DecodedAudio } from "../audio/index.ts";
-import { TranscribeOptions, type Segment, type SpeechEngine, type Transcript, type TranscribeOptionsInput } from "../asr/index.ts";
+import { TranscribeOptions, type Segment, type SpeechEngine, type Transcript, type TranscriptCompute, type TranscribeOptionsInput } from "../asr/index.ts";
 import type { AnalysisOutcome, TranscriptAnalyzer } from "../llm/index.ts";
 import { WorkerError } from "../errors.ts";
 import type { JobInput } from "./input.ts";
@@ -51,7 +51,11 @@ export type JobOutput = {
   fallback_reason: string | null;
   model: string;
   audio_duration_s: number;
+  /** The compute budget's story: fallback_capped / truncated (then the transcript ends at transcribed_s). */
+  compute: Omit<TranscriptCompute, "windows" | "decodes" | "deadline_ms">;
   timings: Timings;
+  /** The Gemini model that analysed the transcript; null when the analysis was skipped. */
+  analysis_model: string | null;
 } & AnalysisOutcome;
 
 const TRANSCRIBE_KEYS = Object.keys(TranscribeOptions.shape) as Array<keyof TranscribeOptionsInput>;
@@ -70,8 +74,16 @@ function sourceOf(input: JobInput, storedAudio: Buffer | null): AudioSource {
 
 const ms = (t0: number) => Math.round(performance.now() - t0);
 
+function transcribeOptionsOf(input: JobInput): TranscribeOptionsInput {
+  const options: TranscribeOptionsInput = {};
+  for (const k of TRANSCRIBE_KEYS) if (input[k] !== undefined) Object.assign(options, { [k]: input[k] });
+  return options;
+}
+
 export async function prepareVoiceMessage(input: JobInput, storedAudio: Buffer | null, deps: PipelineDeps, ctx: StageContext): Promise<PreparedVoiceMessage> {
   const t0 = performance.now();
+  // A job the engine will refuse (its model outside ALLOWED_MODELS, ...) costs no download.
+  deps.engine.validate(transcribeOptionsOf(input));
   ctx.onProgress?.("audio", 0);
   const audio = await loadVoiceMessage(sourceOf(input, storedAudio), deps.audioLimits, { signal: ctx.signal, log: ctx.log.child({ stage: "audio" }) });
   ctx.onProgress?.("audio", 0.2);
@@ -81,8 +93,7 @@ export async function prepareVoiceMessage(input: JobInput, storedAudio: Buffer |
 export async function transcribeAndAnalyze(jobId: string, input: JobInput, prepared: PreparedVoiceMessage, deps: PipelineDeps, ctx: StageContext): Promise<JobOutput> {
   const t0 = performance.now();
   const { audio } = prepared;
-  const options: TranscribeOptionsInput = {};
-  for (const k of TRANSCRIBE_KEYS) if (input[k] !== undefined) Object.assign(options, { [k]: input[k] });
+  const options = transcribeOptionsOf(input);
 
   ctx.onProgress?.("transcribe", 0.2);
   let t = performance.now();
@@ -123,6 +134,8 @@ export async function transcribeAndAnalyze(jobId: string, input: JobInput, prepa
     fallback_reason: transcript.fallback_reason,
     model: transcript.model,
     audio_duration_s: Math.round(audio.durationS * 1000) / 1000,
+    compute: computeStory(transcript.compute),
+    analysis_model: null,
     ...analysis,
     timings: {
       download_ms: audio.downloadMs,
@@ -132,4 +145,8 @@ export async function transcribeAndAnalyze(jobId: string, input: JobInput, prepa
       total_ms: prepared.prepareMs + ms(t0),
     },
   };
+}
+
+function computeStory(c: TranscriptCompute): JobOutput["compute"] {
+  return { engine_ms: c.engine_ms, budget_ms: c.budget_ms, limit_ms: c.limit_ms, fallback_capped: c.fallback_capped, truncated: c.truncated, transcribed_s: c.transcribed_s };
 }

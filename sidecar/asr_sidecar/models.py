@@ -11,6 +11,7 @@ import threading
 import time
 from collections import OrderedDict
 
+from . import engine_api
 from .errors import SidecarError, classify_load_error
 
 log = logging.getLogger("asr_sidecar.models")
@@ -66,10 +67,13 @@ class ModelCache:
             try:
                 return self._load_fn(name, local_only)
             except Exception as exc:  # noqa: BLE001 - every failure maps to a stable code
-                err = classify_load_error(exc)
+                err = classify_load_error(exc, downloads_tried=not local_only)
                 if err.code == "model_not_found" and i + 1 < len(attempts):
                     log.info("model %s not cached, downloading", name)
                     continue
+                if err.code == "model_not_found" and local_only and not os.path.isdir(name):
+                    err = SidecarError("model_not_found", "%s (not in the model cache, and downloads are off)"
+                                       % err.message)
                 raise err from None
         raise SidecarError("model_not_found", "model %s not found" % name)
 
@@ -100,13 +104,11 @@ class ModelCache:
                 return
             del self._entries[name]
         model = entry.pop("model")
-        inner = getattr(model, "model", None)
         try:
-            if inner is not None and hasattr(inner, "unload_model"):
-                inner.unload_model()
+            engine_api.unload(model)
         except Exception:  # noqa: BLE001 - freeing is best effort; the references go below
             log.exception("unload_model failed for %s", name)
-        del inner, model, entry
+        del model, entry
         gc.collect()
         log.info("unloaded model %s (%s)", name, reason)
         self._on_unload(name, reason)

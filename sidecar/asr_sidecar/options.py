@@ -1,9 +1,10 @@
 """Job options (worker-faster_whisper's input keys, plus hotwords, vad_parameters, multilingual,
-batch_size) and their translation into faster-whisper keyword arguments.
+batch_size) and their translation into faster-whisper 1.2.1 keyword arguments.
 
 Defaults are faster-whisper 1.2.1's where worker-faster_whisper deviated from them
 (length_penalty 1, suppress_tokens honoured). The Node side validates the same keys with zod
-(handler/asr/options.ts) and sends them resolved; these checks guard direct use.
+(handler/asr/options.ts) and sends them resolved; these checks guard direct use. Every problem
+here is the job's: invalid_input.
 """
 
 from .errors import SidecarError
@@ -36,16 +37,16 @@ DEFAULTS = {
     "batch_size": 1,
 }
 
+# faster_whisper.vad.VadOptions in 1.2.1, exactly (later releases added more fields).
 VAD_KEYS = ("threshold", "neg_threshold", "min_speech_duration_ms", "max_speech_duration_s",
-            "min_silence_duration_ms", "speech_pad_ms", "min_silence_at_max_speech",
-            "use_max_poss_sil_at_max_speech")
+            "min_silence_duration_ms", "speech_pad_ms")
 
 # The batched pipeline refuses audio of 30 s or more without VAD or clip timestamps.
 BATCH_WINDOW_S = 30
 
 
 def _invalid(msg):
-    return SidecarError("invalid_request", msg)
+    return SidecarError("invalid_input", msg)
 
 
 def resolve(raw) -> dict:
@@ -72,7 +73,8 @@ def resolve(raw) -> dict:
             raise _invalid("vad_parameters must be an object")
         bad = sorted(set(vp) - set(VAD_KEYS))
         if bad:
-            raise _invalid("unknown vad_parameters key(s): " + ", ".join(bad))
+            raise _invalid("unknown vad_parameters key(s): %s (faster-whisper 1.2.1 has %s)"
+                           % (", ".join(bad), ", ".join(VAD_KEYS)))
     opts["suppress_tokens"] = suppress_tokens(opts["suppress_tokens"])
     return opts
 
@@ -87,6 +89,16 @@ def suppress_tokens(value):
     if isinstance(value, list) and all(isinstance(t, int) and not isinstance(t, bool) for t in value):
         return list(value)
     raise _invalid("suppress_tokens must be a string of comma-separated integers or a list of integers")
+
+
+def check_suppress_tokens(ids, vocabulary, model):
+    """ctranslate2 writes logits[id] for every id without a bounds check: only -1 (the model's
+    non-speech set) and ids of the loaded model's vocabulary may reach it."""
+    bad = [t for t in ids if t != -1 and not 0 <= t < vocabulary]
+    if bad:
+        shown = ", ".join(str(t) for t in bad[:5]) + (", ..." if len(bad) > 5 else "")
+        raise _invalid("suppress_tokens: %s not a token id of model %s (its vocabulary has %d tokens): "
+                       "use -1 or ids from 0 to %d" % (shown, model, vocabulary, vocabulary - 1))
 
 
 def temperature_schedule(temperature, increment):
@@ -105,6 +117,18 @@ def temperature_schedule(temperature, increment):
     return out
 
 
+def batch_windows(samples: int):
+    """clip_timestamps for the batched pipeline without VAD: 30 s windows, in SECONDS (1.2.1
+    multiplies by the sampling rate itself). The last end is the audio's exact duration."""
+    duration = samples / SAMPLE_RATE
+    out = []
+    start = 0
+    while start * SAMPLE_RATE < samples:
+        out.append({"start": float(start), "end": float(min(start + BATCH_WINDOW_S, duration))})
+        start += BATCH_WINDOW_S
+    return out
+
+
 def transcribe_kwargs(opts: dict, samples: int) -> dict:
     """Keyword arguments for WhisperModel.transcribe / BatchedInferencePipeline.transcribe."""
     batched = opts["batch_size"] > 1
@@ -115,13 +139,14 @@ def transcribe_kwargs(opts: dict, samples: int) -> dict:
         "best_of": opts["best_of"],
         "patience": opts["patience"],
         "length_penalty": opts["length_penalty"],
+        # A fresh list: the sidecar shortens it in place when the job's compute budget runs out.
         "temperature": temperature_schedule(opts["temperature"], opts["temperature_increment_on_fallback"]),
         "compression_ratio_threshold": opts["compression_ratio_threshold"],
         "log_prob_threshold": opts["logprob_threshold"],
         "no_speech_threshold": opts["no_speech_threshold"],
         "condition_on_previous_text": opts["condition_on_previous_text"],
         "initial_prompt": opts["initial_prompt"],
-        "suppress_tokens": opts["suppress_tokens"],
+        "suppress_tokens": list(opts["suppress_tokens"]),
         "word_timestamps": opts["word_timestamps"],
         "hotwords": opts["hotwords"],
         "multilingual": opts["multilingual"],
@@ -133,10 +158,7 @@ def transcribe_kwargs(opts: dict, samples: int) -> dict:
         vad = True if opts["enable_vad"] is None else bool(opts["enable_vad"])
         kwargs["vad_filter"] = vad
         if not vad and samples >= BATCH_WINDOW_S * SAMPLE_RATE:
-            window = BATCH_WINDOW_S * SAMPLE_RATE
-            kwargs["clip_timestamps"] = [
-                {"start": s, "end": min(s + window, samples)} for s in range(0, samples, window)
-            ]
+            kwargs["clip_timestamps"] = batch_windows(samples)
     else:
         kwargs["vad_filter"] = bool(opts["enable_vad"])
         # worker-faster_whisper passes these explicitly (they equal the library defaults).

@@ -7,7 +7,7 @@ import platform
 import queue
 import threading
 
-from . import PROTOCOL_VERSION
+from . import PROTOCOL_VERSION, engine_api
 from .errors import Cancelled, SidecarError
 from .jobs import Job, run_transcribe
 from .models import ModelCache
@@ -50,11 +50,9 @@ class Server:
     def _load_model(self, name, local_files_only):
         if self.fw is None:
             raise SidecarError("model_load_failed", "faster_whisper is not importable: %s" % self.versions.get("error"))
-        return self.fw.WhisperModel(
-            name, device=self.device, device_index=self.cfg.device_index,
-            compute_type=self.compute_type, cpu_threads=self.cfg.cpu_threads,
-            download_root=self.cfg.model_dir, local_files_only=local_files_only,
-        )
+        return self.fw.WhisperModel(**engine_api.model_kwargs(
+            name, self.device, self.cfg.device_index, self.compute_type, self.cfg.cpu_threads,
+            self.cfg.model_dir, local_files_only))
 
     # ----- threads --------------------------------------------------------------------------
 
@@ -115,7 +113,7 @@ class Server:
             log.exception("reader failed")
             self.exit_code = 3
         for job in list(self.jobs.values()):
-            job.cancelled = True
+            job.cancel()
         self.work.put(("shutdown", None))
 
     def _cancel(self, job_id):
@@ -123,7 +121,7 @@ class Server:
         # later request that reuses the id (a queue retry of the same job).
         job = self.jobs.get(job_id)
         if job is not None:
-            job.cancelled = True
+            job.cancel()
 
     # ----- requests ---------------------------------------------------------------------------
 

@@ -1,10 +1,12 @@
 // Text renderings: plain_text, formatted_text, SRT and WebVTT (timestamps with hours, comma
 // before milliseconds in SRT, dot in VTT). The renderer is the sidecar's own Python module.
 import { execa } from "execa";
+import fc from "fast-check";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../../handler/asr/python.ts";
 import { makeHarness, PYTHON, tone, type Harness } from "./helpers.ts";
+import { probe } from "./record.ts";
 
 async function render(segments: { start: number; end: number; text: string }[]): Promise<Record<string, string>> {
   const code = "import json, sys\nfrom asr_sidecar.formats import render_all\nprint(json.dumps(render_all(json.load(sys.stdin))))";
@@ -74,5 +76,49 @@ describe("formats through the engine", () => {
     const plain = await job({});
     expect(plain.word_timestamps).toBeNull();
     expect(plain.segments[0]!.words).toBeNull();
+  });
+});
+
+describe("times never run past the audio (issue 13, item 5)", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = makeHarness(); // one fake segment per 5 s slot of every window
+    await h.engine.start();
+  });
+  afterAll(async () => h.cleanup());
+
+  it("the engine itself reports the window's end, like 1.2.1 (29.98 s for a 10 s clip)", async () => {
+    const [plain, words] = await probe<{ max_end: number }[]>("cases", [
+      { id: "raw", api: "WhisperModel.transcribe", model: "tiny", audio_s: 10, kwargs: { language: "en" } },
+      { id: "raw-words", api: "WhisperModel.transcribe", model: "tiny", audio_s: 10, kwargs: { language: "en", word_timestamps: true } },
+    ]);
+    expect(plain!.max_end).toBeCloseTo(29.98, 2);
+    expect(words!.max_end).toBeGreaterThan(10);
+  });
+
+  const seconds = (ts: string) => {
+    const [h, m, rest] = ts.split(":");
+    return Number(h) * 3600 + Number(m) * 60 + Number(rest!.replace(",", "."));
+  };
+
+  it("segments, words, SRT and VTT cues end at or before the audio's duration, for any length (property)", async () => {
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.double({ min: 0.5, max: 95, noNaN: true }).map((s) => Math.round(s * 16000) / 16000),
+        fc.boolean(),
+        fc.boolean(),
+        async (duration, words, batched) => {
+          const r = await h.engine.transcribe({ requestId: `clip${n++}`, pcm: tone(duration), durationS: duration, options: { language: "en", word_timestamps: words, ...(batched ? { batch_size: 4 } : {}) } });
+          const ends = [...r.segments.map((s) => s.end), ...(r.word_timestamps ?? []).map((w) => w.end), ...r.segments.map((s) => s.start)];
+          for (const e of ends) expect(e).toBeLessThanOrEqual(duration);
+          const cueEnds = [...r.srt.matchAll(/--> (\d\d:\d\d:\d\d,\d\d\d)/g), ...r.vtt.matchAll(/--> (\d\d:\d\d:\d\d\.\d\d\d)/g)].map((m) => seconds(m[1]!));
+          expect(cueEnds.length).toBeGreaterThan(0);
+          for (const e of cueEnds) expect(e).toBeLessThanOrEqual(duration + 0.0005);
+          expect(r.segments.at(-1)!.end).toBeGreaterThan(duration - 5); // the last segment is clipped, not dropped
+        },
+      ),
+      { numRuns: 25, seed: 1405 },
+    );
   });
 });

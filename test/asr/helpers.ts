@@ -31,6 +31,8 @@ export interface Harness {
   /** Faults for the double, read at every call (a restarted sidecar sees them too). */
   setFault(spec: string): void;
   calls(): CallRecord[];
+  /** Each decode the double started: { temperature, index, pid }. */
+  decodes(): { temperature: number; index: number; pid: number }[];
   loads(): { event: string; model: { model_size_or_path: string; local_files_only: boolean } ; device: string; compute_type: string; pid: number }[];
   cleanup(): Promise<void>;
 }
@@ -58,13 +60,14 @@ export function makeHarness(opts: { env?: Record<string, string>; engine?: Parti
   const modelDir = join(dir, "models");
   const callLog = join(dir, "calls.jsonl");
   const loadLog = join(dir, "loads.jsonl");
+  const decodeLog = join(dir, "decodes.jsonl");
   const faultFile = join(dir, "fault");
   const logLines: string[] = [];
   const logger = createLogger({ level: "debug", destination: { write: (l: string) => void logLines.push(l) } });
   const engine = new SidecarSpeechEngine({
     python: PYTHON,
     script: SIDECAR_SCRIPT,
-    env: { PYTHONPATH: DOUBLES, FAKE_FW_CALL_LOG: callLog, FAKE_FW_LOAD_LOG: loadLog, FAKE_FW_FAULT_FILE: faultFile, ...opts.env },
+    env: { PYTHONPATH: DOUBLES, FAKE_FW_CALL_LOG: callLog, FAKE_FW_LOAD_LOG: loadLog, FAKE_FW_DECODE_LOG: decodeLog, FAKE_FW_FAULT_FILE: faultFile, ...opts.env },
     device: "cpu",
     computeType: "int8",
     cpuThreads: 2,
@@ -75,7 +78,9 @@ export function makeHarness(opts: { env?: Record<string, string>; engine?: Parti
     maxCachedModels: 1,
     modelIdleUnloadMs: 0,
     allowDownload: true,
-    timeouts: { startMs: 30_000, loadMs: 30_000, baseMs: 20_000, perAudioSMs: 1000, cancelGraceMs: 3000 },
+    timeouts: { startMs: 30_000, loadMs: 30_000, baseMs: 20_000, cancelGraceMs: 3000 },
+    // The double's engine time is what FAKE_FW_MS_PER_AUDIO_S says: a small first estimate.
+    cost: { windowMs: { cpu: 200, cuda: 200 }, fallbackBudget: 3 },
     logger,
     ...opts.engine,
   });
@@ -84,6 +89,7 @@ export function makeHarness(opts: { env?: Record<string, string>; engine?: Parti
     setFault: (spec) => writeFileSync(faultFile, spec),
     calls: () => readJsonLines<CallRecord>(callLog),
     loads: () => readJsonLines(loadLog),
+    decodes: () => readJsonLines(decodeLog),
     cleanup: async () => {
       await engine.stop();
       rmSync(dir, { recursive: true, force: true });

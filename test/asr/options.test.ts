@@ -33,7 +33,7 @@ describe("TranscribeOptions", () => {
 
   it("rejects unknown keys, listing every one, nested ones included", () => {
     const err = rejection({ beam_size: 2, audio_url: "x", speed: 2, vad_parameters: { threshold: 0.4, onset: 0.5 } });
-    expect(err.code).toBe("invalid_options");
+    expect(err.code).toBe("invalid_input");
     expect(err.retryable).toBe(false);
     expect(err.details?.unknownKeys).toEqual(expect.arrayContaining(["audio_url", "speed", "vad_parameters.onset"]));
     expect(err.message).toContain("audio_url");

@@ -1,9 +1,10 @@
 // Option parity with worker-faster_whisper, field by field: each option given to the engine
-// must reach faster-whisper with the right keyword and value (read from the double's call log).
-import { execa } from "execa";
+// must reach faster-whisper with the right keyword and value (read from the double's call log),
+// and the defaults are faster-whisper 1.2.1's own, read from the committed record of the tag.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TranscribeOptionsInput } from "../../handler/asr/options.ts";
-import { DOUBLES, makeHarness, PYTHON, tone, type CallRecord, type Harness } from "./helpers.ts";
+import { makeHarness, tone, type CallRecord, type Harness } from "./helpers.ts";
+import { recordedDefaults } from "./record.ts";
 
 let h: Harness;
 let n = 0;
@@ -20,22 +21,13 @@ async function run(options: TranscribeOptionsInput, seconds = 2): Promise<{ call
   return { calls: h.calls().slice(before), result };
 }
 
-/** faster-whisper's own defaults, read from the signature (the double copies 1.2.1's). */
-async function libraryDefaults(api: "WhisperModel" | "BatchedInferencePipeline"): Promise<Record<string, unknown>> {
-  const code = `import inspect, json, faster_whisper as fw
-sig = inspect.signature(getattr(fw, "${api}").transcribe)
-print(json.dumps({k: p.default for k, p in sig.parameters.items() if p.default is not inspect.Parameter.empty}))`;
-  const { stdout } = await execa(PYTHON, ["-c", code], { env: { PYTHONPATH: DOUBLES } });
-  return JSON.parse(stdout) as Record<string, unknown>;
-}
-
 describe("option parity (engine -> sidecar -> faster-whisper keywords)", () => {
   it("a request without options reaches WhisperModel.transcribe with faster-whisper's defaults", async () => {
     const { calls } = await run({});
     expect(calls).toHaveLength(1);
     const call = calls[0]!;
     expect(call.api).toBe("WhisperModel.transcribe");
-    const defaults = await libraryDefaults("WhisperModel");
+    const defaults = recordedDefaults("faster_whisper.WhisperModel.transcribe");
     for (const key of ["language", "task", "beam_size", "best_of", "patience", "length_penalty", "temperature", "compression_ratio_threshold", "log_prob_threshold", "no_speech_threshold", "condition_on_previous_text", "initial_prompt", "suppress_tokens", "word_timestamps", "vad_filter", "hotwords", "multilingual", "prefix", "suppress_blank", "without_timestamps", "max_initial_timestamp"]) {
       expect([key, call.kwargs[key]]).toEqual([key, defaults[key]]);
     }
@@ -84,13 +76,13 @@ describe("option parity (engine -> sidecar -> faster-whisper keywords)", () => {
     expect(calls[0]!.api).toBe("BatchedInferencePipeline.transcribe");
     expect(calls[0]!.kwargs).toMatchObject({ batch_size: 4, vad_filter: true });
     expect(result.batched).toBe(true);
-    const defaults = await libraryDefaults("BatchedInferencePipeline");
-    expect(defaults.vad_filter).toBe(true);
+    expect(recordedDefaults("faster_whisper.BatchedInferencePipeline.transcribe").vad_filter).toBe(true);
   });
 
-  it("batch_size > 1 without VAD on long audio sends 30 s clip windows (the pipeline refuses otherwise)", async () => {
-    const { calls } = await run({ batch_size: 2, enable_vad: false }, 40);
-    expect(calls[0]!.kwargs).toMatchObject({ vad_filter: false, clip_timestamps: [{ start: 0, end: 480000 }, { start: 480000, end: 640000 }] });
+  it("batch_size > 1 without VAD on long audio sends 30 s clip windows in seconds (1.2.1 multiplies by 16000 itself)", async () => {
+    const { calls, result } = await run({ batch_size: 2, enable_vad: false }, 40);
+    expect(calls[0]!.kwargs).toMatchObject({ vad_filter: false, clip_timestamps: [{ start: 0, end: 30 }, { start: 30, end: 40 }] });
+    expect(result.duration_after_vad).toBe(40);
   });
 
   it("translate runs a second pass with task=translate in the detected language", async () => {
@@ -107,15 +99,15 @@ describe("option parity (engine -> sidecar -> faster-whisper keywords)", () => {
   it("an unknown option is rejected before anything reaches the engine", async () => {
     const before = h.calls().length;
     await expect(h.engine.transcribe({ requestId: "u", pcm: tone(1), durationS: 1, options: { beam_size: 2, speed_up: true } as never })).rejects.toMatchObject({
-      code: "invalid_options",
+      code: "invalid_input",
       retryable: false,
       message: expect.stringContaining("speed_up") as unknown,
     });
     expect(h.calls()).toHaveLength(before);
   });
 
-  it("a value the library refuses becomes a non-retryable invalid_request", async () => {
-    await expect(run({ language: "xx" })).rejects.toMatchObject({ code: "invalid_request", retryable: false });
+  it("a value the library refuses becomes a non-retryable invalid_input", async () => {
+    await expect(run({ language: "xx" })).rejects.toMatchObject({ code: "invalid_input", retryable: false });
     const { result } = await run({});
     expect(result.segments.length).toBeGreaterThan(0);
   });

@@ -103,25 +103,26 @@ describe("sidecar protocol v1", () => {
     const pcm = tone(1);
     await expect(p.request({ type: "transcribe", id: "bad", pcm_bytes: pcm.length, options: { model: "tiny", bogus: 1 }, stream_segments: false }, pcm)).rejects.toMatchObject({
       name: "SidecarReplyError",
-      code: "invalid_request",
+      code: "invalid_input",
       retryable: false,
     });
+    await expect(p.request({ type: "load", id: "no-name" } as never)).rejects.toMatchObject({ code: "invalid_request", retryable: false });
     await expect(p.request({ type: "transcribe", id: "odd", pcm_bytes: 6, options: { model: "tiny" }, stream_segments: false }, Buffer.alloc(6))).rejects.toBeInstanceOf(SidecarReplyError);
     await expect(p.request({ type: "load", id: "nf", model: "no-such-model" })).rejects.toMatchObject({ code: "model_not_found" });
     const ok = await p.request({ type: "transcribe", id: "good", pcm_bytes: pcm.length, options: { model: "tiny" }, stream_segments: false }, pcm);
     expect(ok.type).toBe("result");
   });
 
-  it("cancels between segments while the reader keeps reading stdin", async () => {
-    const p = spawn({ FAKE_FW_SEGMENT_S: "1", FAKE_FW_MS_PER_AUDIO_S: "400" });
+  it("cancels between windows while the reader keeps reading stdin", async () => {
+    const p = spawn({ FAKE_FW_SEGMENT_S: "5", FAKE_FW_MS_PER_AUDIO_S: "30" });
     await p.waitHello(30_000);
-    const pcm = tone(20);
+    const pcm = tone(120); // four 30 s windows of 0.9 s each
     let progressSeen = 0;
     const job = p.request({ type: "transcribe", id: "slow", pcm_bytes: pcm.length, options: { model: "tiny" }, stream_segments: false }, pcm, (m) => {
       if (m.type === "progress" && ++progressSeen === 1) p.notify({ type: "cancel", id: "slow" });
     });
     await expect(job).rejects.toMatchObject({ code: "cancelled", retryable: false });
-    expect(progressSeen).toBeLessThan(20);
+    expect(progressSeen).toBeLessThan(24);
     expect(p.alive).toBe(true);
   });
 

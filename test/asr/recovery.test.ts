@@ -83,14 +83,15 @@ describe("CUDA failure during a job -> CPU int8, job retried once", () => {
 });
 
 describe("a dead or stuck sidecar", () => {
-  const slow = { FAKE_FW_SEGMENT_S: "1", FAKE_FW_MS_PER_AUDIO_S: "300" };
+  // Segments come per 30 s window: a kill at the first progress lands in the second window.
+  const slow = { FAKE_FW_SEGMENT_S: "5", FAKE_FW_MS_PER_AUDIO_S: "30" };
 
   it("SIGKILL mid-job: the job fails with a retryable sidecar_crashed, the sidecar is restarted", async () => {
     const h = makeHarness({ env: slow });
     harnesses.push(h);
     const { pid } = await h.engine.start();
     const err = await rejection(
-      h.engine.transcribe({ requestId: "k1", pcm: tone(10), durationS: 10, options: {}, onProgress: () => process.kill(pid!, "SIGKILL") }),
+      h.engine.transcribe({ requestId: "k1", pcm: tone(70), durationS: 70, options: {}, onProgress: () => process.kill(pid!, "SIGKILL") }),
     );
     expect(err).toMatchObject({ code: "sidecar_crashed", retryable: true });
     expect(err.details).toMatchObject({ signal: "SIGKILL" });
@@ -105,20 +106,22 @@ describe("a dead or stuck sidecar", () => {
     harnesses.push(h);
     const { pid } = await h.engine.start();
     const err = await rejection(
-      h.engine.transcribe({ requestId: "x1", pcm: tone(10), durationS: 10, options: {}, onProgress: () => process.kill(pid!, "SIGABRT") }),
+      h.engine.transcribe({ requestId: "x1", pcm: tone(70), durationS: 70, options: {}, onProgress: () => process.kill(pid!, "SIGABRT") }),
     );
     expect(err.code).toBe("sidecar_crashed");
     expect(h.engine.info).toMatchObject({ device: "cpu", fallback_reason: null });
   });
 
   it("a hang is killed at the deadline and reported as a retryable transcribe_timeout", async () => {
-    const h = makeHarness({ engine: { timeouts: { startMs: 30_000, loadMs: 30_000, baseMs: 3000, perAudioSMs: 0, cancelGraceMs: 3000 } } });
+    const h = makeHarness({ engine: { timeouts: { startMs: 30_000, loadMs: 30_000, baseMs: 3000, cancelGraceMs: 3000 } } });
     harnesses.push(h);
     h.setFault("hang");
     const { pid } = await h.engine.start();
+    const { limitMs } = h.engine.plan(h.engine.validate({}), 3);
+    expect(limitMs).toBeLessThan(20_000); // from the cost model: base 3 s + the model's estimate
     const err = await rejection(h.engine.transcribe({ requestId: "h1", pcm: tone(3), durationS: 3, options: {} }));
     expect(err).toMatchObject({ code: "transcribe_timeout", retryable: true });
-    expect(err.message).toContain("3000 ms");
+    expect(err.message).toContain(`${limitMs} ms`);
 
     h.setFault("");
     const next = await h.engine.transcribe({ requestId: "h2", pcm: tone(3), durationS: 3, options: {} });

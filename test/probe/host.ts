@@ -89,10 +89,12 @@ export function makeHost(root: string, store: LibStore, python: string, spec: Ho
     chmodSync(wrapper, 0o755);
   }
 
-  // The faster_whisper double always; the ctranslate2 double only when "installed".
+  // The faster_whisper double always (with huggingface_hub's, which pip installs with it); the
+  // ctranslate2 double only when "installed".
   const pkgs = join(dir, "pythonpath");
   mkdirSync(pkgs);
   symlinkSync(join(DOUBLES, "faster_whisper"), join(pkgs, "faster_whisper"));
+  symlinkSync(join(DOUBLES, "huggingface_hub"), join(pkgs, "huggingface_hub"));
   if (spec.ct2Version) symlinkSync(join(DOUBLES, "ctranslate2"), join(pkgs, "ctranslate2"));
 
   const cacheDir = join(dir, "cache");
