@@ -125,6 +125,8 @@ const unreachable = (what: string) => () => {
 };
 const engine: SpeechEngine = {
   start: unreachable("engine"),
+  // The prepare stage checks the job's options before it downloads; these jobs have none.
+  validate: () => ({ model: "tiny" }) as ReturnType<SpeechEngine["validate"]>,
   transcribe: unreachable("engine"),
   stop: unreachable("engine"),
   get info(): EngineInfo {
