@@ -6,7 +6,7 @@ export type Priority = (typeof PRIORITIES)[number];
 export const JOB_STATES = ["queued", "active", "retrying", "done", "failed", "dead"] as const;
 export type JobState = (typeof JOB_STATES)[number];
 
-/** Ready-set scores: one band per priority, FIFO by enqueue time inside a band. */
+/** Ready-set scores: one band per priority, FIFO inside a band (enqueue.lua breaks same-millisecond ties by arrival). */
 export const PRIORITY_BAND = 10_000_000_000_000; // 1e13 ms, far beyond any epoch-ms timestamp
 export function readyScore(priority: Priority, enqueuedAtMs: number): string {
   return String(PRIORITIES.indexOf(priority) * PRIORITY_BAND + enqueuedAtMs);

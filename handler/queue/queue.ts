@@ -4,7 +4,7 @@ import { WorkerError, type ErrorInfo } from "../errors.ts";
 import { keyPrefix } from "./keys.ts";
 import { queueUnavailable } from "./redis.ts";
 import { QueueScripts } from "./scripts.ts";
-import { readyScore, type ClaimedJob, type FailOutcome, type JobState, type Priority } from "./job.ts";
+import { PRIORITY_BAND, readyScore, type ClaimedJob, type FailOutcome, type JobState, type Priority } from "./job.ts";
 import { retryDelayMs } from "./backoff.ts";
 
 export interface QueuePolicy {
@@ -66,7 +66,7 @@ export class VoiceQueue {
     }
     const now = this.now();
     return this.#scripts.json<EnqueueResult>("enqueue", [
-      this.prefix, id, body, priority, readyScore(priority, now), now, opts.audioKey ?? "",
+      this.prefix, id, body, priority, readyScore(priority, now), now, opts.audioKey ?? "", PRIORITY_BAND,
     ]);
   }
 
