@@ -171,6 +171,15 @@ describe("voice queue operations", () => {
     expect((await q.claim("w")).job?.attempt).toBe(1);
   });
 
+  it("a bad job id is refused before any audio goes up: no orphaned audio key", async () => {
+    const q = queueOn(stack);
+    for (const id of ["", "bad id", "x".repeat(129), "a/b"]) {
+      const err = await q.enqueueWithAudio({}, Buffer.from("OggS bytes"), { id }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: "invalid_job_id", retryable: false });
+    }
+    expect(await q.redis.keys(`${q.prefix}*`)).toEqual([]);
+  });
+
   it("stores pushed audio bytes (in pieces under the request limit) and hands them to the claimer", async () => {
     const q = queueOn(stack);
     const bytes = Buffer.alloc(9 * 1024 * 1024, 7); // base64 > 10 MB: must go up in pieces
