@@ -51,6 +51,7 @@ export function createSubscriptions(redis: RedisOptions, max: number, keepAliveM
       conn.on("error", () => undefined); // surfaced through the commands below or the stream's end
       conn.on("end", close);
       res.on("close", close);
+      res.on("error", close); // a write racing the client's disconnect must not become an uncaught error
       const write = (fields: string[]) => {
         if (!res.writableEnded && !res.destroyed) res.write(sseEvent(fields));
       };

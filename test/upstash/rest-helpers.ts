@@ -61,11 +61,11 @@ export function restClient(url: string, token: string): Rest {
 }
 
 /** Polls `check` until it holds (no fixed sleep decides anything): fails after `timeoutMs`. */
-export async function untilTrue(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 20_000): Promise<void> {
+export async function untilTrue(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 20_000, intervalMs = 25): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
+    await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
 
