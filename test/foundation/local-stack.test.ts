@@ -18,7 +18,7 @@ function isGone(pid: number): boolean {
   }
 }
 
-async function waitGone(pid: number, ms = 5000): Promise<boolean> {
+async function waitGone(pid: number, ms = 20_000): Promise<boolean> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     if (isGone(pid)) return true;
