@@ -48,6 +48,17 @@ describe("redis-server launcher and local stack", () => {
     expect(() => readFileSync(srv.dir)).toThrow();
   });
 
+  it("never mistakes another redis-server on its port for its own", async () => {
+    // Losing the race for a free port used to pass: the other server's PONG read as ours.
+    const other = await startRedisServer();
+    try {
+      await expect(startRedisServer({ port: other.port, startTimeoutMs: 3000 })).rejects.toThrow(/did not start on port/);
+      expect(isGone(other.pid)).toBe(false);
+    } finally {
+      await other.stop();
+    }
+  });
+
   it("names the install command when redis-server is missing", () => {
     expect(() => findRedisServer("/nonexistent/redis-server")).toThrow(/apt-get install redis-server.*npm run setup/s);
   });
