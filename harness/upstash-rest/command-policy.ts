@@ -100,4 +100,3 @@ export function refusal(table: CommandTable, args: readonly string[]): string | 
   const shown = info.name.split("|").join(" ").toUpperCase();
   return `ERR Command is not available: '${shown}'. The REST API refuses it: ${reason}`;
 }
-
