@@ -87,7 +87,7 @@ async function launch(bin: string, port: number, timeoutMs: number): Promise<Red
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (exited) break;
-    if (await answersPing(port)) {
+    if (await answersAs(port, child.pid)) {
       return { host: "127.0.0.1", port, pid: child.pid ?? -1, dir, stop };
     }
     await new Promise((r) => setTimeout(r, 50));
@@ -98,16 +98,27 @@ async function launch(bin: string, port: number, timeoutMs: number): Promise<Red
   });
 }
 
-function answersPing(port: number): Promise<boolean> {
+/**
+ * True when the server on `port` is our child: another process's redis-server may hold the port
+ * (we lost the race for it and our child is about to exit), and its PONG must not pass for ours.
+ * (setpriv execs redis-server, so the child's pid is redis-server's.)
+ */
+function answersAs(port: number, pid: number | undefined): Promise<boolean> {
   return new Promise((resolve) => {
     const sock = connect({ host: "127.0.0.1", port });
+    let reply = "";
     const done = (ok: boolean) => {
       sock.destroy();
       resolve(ok);
     };
     sock.setTimeout(500, () => done(false));
     sock.once("error", () => done(false));
-    sock.once("connect", () => sock.write("PING\r\n"));
-    sock.once("data", (d) => done(d.toString().startsWith("+PONG")));
+    sock.once("connect", () => sock.write("INFO server\r\n"));
+    sock.on("data", (d: Buffer) => {
+      reply += d.toString();
+      const m = /process_id:(\d+)\r\n/.exec(reply);
+      if (m) done(pid === undefined || Number(m[1]) === pid);
+      else if (reply.startsWith("-")) done(false); // loading, or an error: not ready yet
+    });
   });
 }

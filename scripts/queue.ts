@@ -5,17 +5,66 @@ import { randomUUID } from "node:crypto";
 import { parseArgs } from "node:util";
 import { loadConfigOrExit } from "../handler/config/load.ts";
 import { WorkerError } from "../handler/errors.ts";
-import { JOB_STATES, PRIORITIES, type JobState, type Priority } from "../handler/queue/job.ts";
+import { JOB_ID_RULE, JOB_STATES, PRIORITIES, isJobId, type JobState, type Priority } from "../handler/queue/job.ts";
 import { QueueAdmin, listWorkers, openQueue } from "../handler/queue/index.ts";
 import { printTable } from "./table.ts";
+import { usageError } from "./usage.ts";
 
 const USAGE = `usage: npm run queue -- <command> [options]
   push <file|url> [--priority high|normal|low] [--id ID] [--options JSON]
   list [--state ${JOB_STATES.join("|")}]      show <id>      errors      stats      workers
-  retry <id> | retry --all-dead                purge [--state STATE] --yes
+  retry <id>... | retry --all-dead             purge [--state STATE] --yes
   every command takes --json`;
 
 class UsageError extends Error {}
+
+/** The options each command takes (`--json` and `--help` go everywhere); anything else is misuse. */
+const COMMAND_OPTIONS: Record<string, readonly string[]> = {
+  push: ["priority", "id", "options"],
+  list: ["state"],
+  show: [],
+  errors: [],
+  stats: [],
+  workers: [],
+  retry: ["all-dead"],
+  purge: ["state", "yes"],
+};
+
+/** Positional arguments after the command: [min, max]. */
+const COMMAND_ARGS: Record<string, readonly [number, number]> = {
+  push: [1, 1], list: [0, 0], show: [1, 1], errors: [0, 0], stats: [0, 0], workers: [0, 0], retry: [0, Infinity], purge: [0, 0],
+};
+
+function checkJobIds(ids: string[]): void {
+  const bad = ids.find((id) => !isJobId(id));
+  if (bad !== undefined) throw new UsageError(`not a job id: ${JSON.stringify(bad)} (${JOB_ID_RULE})`);
+}
+
+/** The options `push` sends with the job: a JSON object that names no audio source. */
+function pushOptions(raw: string | undefined): Record<string, unknown> {
+  if (raw === undefined) return {};
+  let extra: unknown;
+  try {
+    extra = JSON.parse(raw);
+  } catch {
+    throw new UsageError("--options must be a JSON object");
+  }
+  if (typeof extra !== "object" || extra === null || Array.isArray(extra)) throw new UsageError("--options must be a JSON object");
+  for (const k of ["audio", "audio_base64", "audio_key"]) if (k in extra) throw new UsageError(`--options must not set ${k}`);
+  return extra as Record<string, unknown>;
+}
+
+/** The local file `push` uploads: a readable, non-empty regular file within MAX_AUDIO_MB. */
+async function pushFile(source: string, maxMb: number): Promise<Buffer> {
+  const info = await stat(source).catch(() => null);
+  if (!info) throw new UsageError(`no such file: ${source}`);
+  if (!info.isFile()) throw new UsageError(`not a regular file: ${source}`);
+  if (info.size === 0) throw new UsageError(`${source} is empty`);
+  if (info.size > maxMb * 1024 * 1024) throw new UsageError(`${source} is larger than MAX_AUDIO_MB (${maxMb} MB)`);
+  return readFile(source).catch((err: unknown) => {
+    throw new UsageError(`cannot read ${source}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  });
+}
 
 async function main(argv: string[]): Promise<number> {
   let parsed;
@@ -34,50 +83,52 @@ async function main(argv: string[]): Promise<number> {
         "all-dead": { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
+      tokens: true,
     });
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  const { values: o, positionals } = parsed;
+  const { values: o, positionals, tokens } = parsed;
   const [command, ...rest] = positionals;
   if (o.help || !command) {
     process.stdout.write(`${USAGE}\n`);
     return o.help ? 0 : 2;
   }
+  // Every misuse is found here, before any setting is read or the queue is contacted.
+  const allowed = COMMAND_OPTIONS[command];
+  if (!allowed) throw new UsageError(`unknown command '${command}'`);
+  for (const t of tokens) {
+    if (t.kind === "option" && t.name !== "json" && !allowed.includes(t.name)) throw new UsageError(`${command} does not take --${t.name}`);
+  }
+  const [min, max] = COMMAND_ARGS[command]!;
+  if (rest.length < min || rest.length > max) {
+    throw new UsageError(max === 0 ? `${command} takes no arguments` : `${command} takes ${min === max ? min : `${min}-${max}`} argument(s), got ${rest.length}`);
+  }
   const state = o.state === undefined ? undefined : (o.state as JobState);
   if (state !== undefined && !JOB_STATES.includes(state)) throw new UsageError(`--state must be one of ${JOB_STATES.join(", ")}`);
+  const priority = (o.priority ?? "normal") as Priority;
+  if (!PRIORITIES.includes(priority)) throw new UsageError(`--priority must be one of ${PRIORITIES.join(", ")}`);
+  if (o.id !== undefined) checkJobIds([o.id]);
+  if (command === "show") checkJobIds(rest);
+  if (command === "retry") {
+    if (o["all-dead"] === (rest.length > 0)) throw new UsageError("retry takes job ids, or --all-dead");
+    checkJobIds(rest);
+  }
+  if (command === "purge" && !o.yes) throw new UsageError("purge deletes jobs for good: add --yes");
+  const extra = command === "push" ? pushOptions(o.options) : {};
   const out = (human: () => void, data: unknown) => (o.json ? process.stdout.write(`${JSON.stringify(data, null, 2)}\n`) : human());
 
   const cfg = loadConfigOrExit();
+  const source = rest[0] ?? "";
+  const isUrl = /^https?:\/\//i.test(source);
+  const audio = command === "push" && !isUrl ? await pushFile(source, cfg.MAX_AUDIO_MB) : null;
   const queue = openQueue(cfg);
   const admin = new QueueAdmin(queue);
 
   switch (command) {
     case "push": {
-      const source = rest[0];
-      if (!source || rest.length > 1) throw new UsageError("push takes one file path or URL");
-      const priority = (o.priority ?? "normal") as Priority;
-      if (!PRIORITIES.includes(priority)) throw new UsageError(`--priority must be one of ${PRIORITIES.join(", ")}`);
-      let extra: Record<string, unknown> = {};
-      if (o.options !== undefined) {
-        try {
-          extra = JSON.parse(o.options) as Record<string, unknown>;
-        } catch {
-          throw new UsageError("--options must be a JSON object");
-        }
-        if (typeof extra !== "object" || extra === null || Array.isArray(extra)) throw new UsageError("--options must be a JSON object");
-        for (const k of ["audio", "audio_base64", "audio_key"]) if (k in extra) throw new UsageError(`--options must not set ${k}`);
-      }
       const id = o.id ?? randomUUID();
-      let r;
-      if (/^https?:\/\//i.test(source)) {
-        r = await queue.enqueue({ input: { ...extra, audio: source } }, { id, priority });
-      } else {
-        const size = await stat(source).then((s) => s.size, () => -1);
-        if (size < 0) throw new UsageError(`no such file: ${source}`);
-        if (size > cfg.MAX_AUDIO_MB * 1024 * 1024) throw new UsageError(`${source} is larger than MAX_AUDIO_MB (${cfg.MAX_AUDIO_MB} MB)`);
-        r = await queue.enqueueWithAudio(extra, await readFile(source), { id, priority });
-      }
+      const r = audio ? await queue.enqueueWithAudio(extra, audio, { id, priority }) : await queue.enqueue({ input: { ...extra, audio: source } }, { id, priority });
       out(() => process.stdout.write(`${r.created ? "queued" : `already known (${r.state})`}: ${r.id}\n`), r);
       return 0;
     }
@@ -87,8 +138,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case "show": {
-      const id = rest[0];
-      if (!id) throw new UsageError("show takes a job id");
+      const id = source;
       const [status, result] = await Promise.all([admin.status(id), admin.result(id)]);
       // A RunPod job with `job_id` leaves a result without a queue record.
       if (!status && result === null) {
@@ -108,13 +158,11 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case "retry": {
-      if (o["all-dead"] === (rest.length > 0)) throw new UsageError("retry takes one job id, or --all-dead");
       const moved = o["all-dead"] ? await admin.retryAllDead() : await admin.retry(rest);
       out(() => process.stdout.write(`requeued ${moved} job(s)\n`), { requeued: moved });
       return moved > 0 || o["all-dead"] ? 0 : 1;
     }
     case "purge": {
-      if (!o.yes) throw new UsageError("purge deletes jobs for good: add --yes");
       const n = state === "dead" || state === "failed" ? await admin.purgeDeadLetter() : await admin.purge(state);
       out(() => process.stdout.write(`deleted ${n} job(s)\n`), { deleted: n });
       return 0;
@@ -137,10 +185,7 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    if (err instanceof UsageError) {
-      process.stderr.write(`${err.message}\n${USAGE}\n`);
-      process.exit(2);
-    }
+    if (err instanceof UsageError) usageError(USAGE, err.message);
     process.stderr.write(`${err instanceof WorkerError ? `${err.code}: ${err.message}` : String(err)}\n`);
     process.exit(1);
   },

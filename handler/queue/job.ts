@@ -6,7 +6,13 @@ export type Priority = (typeof PRIORITIES)[number];
 export const JOB_STATES = ["queued", "active", "retrying", "done", "failed", "dead"] as const;
 export type JobState = (typeof JOB_STATES)[number];
 
-/** Ready-set scores: one band per priority, FIFO by enqueue time inside a band. */
+/** What a job id may be: it becomes part of Redis keys and of the CLI's arguments. */
+export const JOB_ID_RULE = "a job id is 1-128 characters of letters, digits, '.', '_', ':' or '-'";
+export function isJobId(id: string): boolean {
+  return /^[A-Za-z0-9._:-]{1,128}$/.test(id);
+}
+
+/** Ready-set scores: one band per priority, FIFO inside a band (enqueue.lua breaks same-millisecond ties by arrival). */
 export const PRIORITY_BAND = 10_000_000_000_000; // 1e13 ms, far beyond any epoch-ms timestamp
 export function readyScore(priority: Priority, enqueuedAtMs: number): string {
   return String(PRIORITIES.indexOf(priority) * PRIORITY_BAND + enqueuedAtMs);

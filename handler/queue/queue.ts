@@ -4,7 +4,7 @@ import { WorkerError, type ErrorInfo } from "../errors.ts";
 import { keyPrefix } from "./keys.ts";
 import { queueUnavailable } from "./redis.ts";
 import { QueueScripts } from "./scripts.ts";
-import { readyScore, type ClaimedJob, type FailOutcome, type JobState, type Priority } from "./job.ts";
+import { JOB_ID_RULE, PRIORITY_BAND, isJobId, readyScore, type ClaimedJob, type FailOutcome, type JobState, type Priority } from "./job.ts";
 import { retryDelayMs } from "./backoff.ts";
 
 export interface QueuePolicy {
@@ -34,6 +34,11 @@ const AUDIO_PIECE_CHARS = 4 * 1024 * 1024;
 /** A payload plus the script call's other arguments must stay under that limit. */
 const MAX_PAYLOAD_BYTES = 9 * 1024 * 1024;
 
+function checkedJobId(id: string = randomUUID()): string {
+  if (!isJobId(id)) throw new WorkerError("invalid_job_id", JOB_ID_RULE, { retryable: false });
+  return id;
+}
+
 /**
  * The voice-message queue on Upstash Redis: every state change is one script call, safe to
  * replay. `now` is injectable so tests control lease expiry and retry timing.
@@ -54,10 +59,7 @@ export class VoiceQueue {
   }
 
   async enqueue(payload: unknown, opts: { id?: string; priority?: Priority; audioKey?: string } = {}): Promise<EnqueueResult> {
-    const id = opts.id ?? randomUUID();
-    if (!/^[A-Za-z0-9._:-]{1,128}$/.test(id)) {
-      throw new WorkerError("invalid_job_id", "a job id is 1-128 characters of letters, digits, '.', '_', ':' or '-'", { retryable: false });
-    }
+    const id = checkedJobId(opts.id);
     const priority = opts.priority ?? "normal";
     const body = JSON.stringify(payload);
     // Upstash refuses requests over 10 MB: that is permanent, never an outage to retry.
@@ -66,7 +68,7 @@ export class VoiceQueue {
     }
     const now = this.now();
     return this.#scripts.json<EnqueueResult>("enqueue", [
-      this.prefix, id, body, priority, readyScore(priority, now), now, opts.audioKey ?? "",
+      this.prefix, id, body, priority, readyScore(priority, now), now, opts.audioKey ?? "", PRIORITY_BAND,
     ]);
   }
 
@@ -76,7 +78,8 @@ export class VoiceQueue {
    * the id was already known, the new copy is deleted and the existing job keeps its audio.
    */
   async enqueueWithAudio(input: Record<string, unknown>, bytes: Buffer, opts: { id?: string; priority?: Priority } = {}): Promise<EnqueueResult> {
-    const id = opts.id ?? randomUUID();
+    // Checked before the bytes go up: a refused id must leave no audio key behind.
+    const id = checkedJobId(opts.id);
     const audioKey = await this.storeAudio(id, bytes);
     const r = await this.enqueue({ input: { ...input, audio_key: audioKey } }, { ...opts, id, audioKey });
     if (!r.created) await this.redis.del(audioKey).catch(() => undefined); // expires anyway (AUDIO_TTL_S)

@@ -18,7 +18,7 @@ function isGone(pid: number): boolean {
   }
 }
 
-async function waitGone(pid: number, ms = 5000): Promise<boolean> {
+async function waitGone(pid: number, ms = 20_000): Promise<boolean> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     if (isGone(pid)) return true;
@@ -46,6 +46,17 @@ describe("redis-server launcher and local stack", () => {
     await srv.stop();
     expect(await waitGone(srv.pid)).toBe(true);
     expect(() => readFileSync(srv.dir)).toThrow();
+  });
+
+  it("never mistakes another redis-server on its port for its own", async () => {
+    // Losing the race for a free port used to pass: the other server's PONG read as ours.
+    const other = await startRedisServer();
+    try {
+      await expect(startRedisServer({ port: other.port, startTimeoutMs: 3000 })).rejects.toThrow(/did not start on port/);
+      expect(isGone(other.pid)).toBe(false);
+    } finally {
+      await other.stop();
+    }
   });
 
   it("names the install command when redis-server is missing", () => {

@@ -16,6 +16,13 @@ afterAll(async () => {
   await stack.stop();
 });
 
+/** Runs `fn` over `items`, `size` at a time (each CLI run is a node process: two cores). */
+async function inBatches<T, R>(items: T[], size: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < items.length; i += size) out.push(...(await Promise.all(items.slice(i, i + size).map(fn))));
+  return out;
+}
+
 const cli = (args: string[], extraEnv: Record<string, string> = {}) =>
   execa("node", ["--import", "tsx", "scripts/queue.ts", ...args], { env: { ...env, ...extraEnv }, reject: false });
 
@@ -47,11 +54,48 @@ describe("queue admin CLI", () => {
     expect(r.stdout).toMatch(/^queued\s+\d+/m);
   });
 
-  it("exits 2 with a clear message on misuse", async () => {
-    for (const args of [["frobnicate"], ["purge"], ["push"], ["push", "x", "--priority", "urgent"], ["list", "--state", "sleeping"], ["stats", "--bogus"]]) {
-      const r = await cli(args);
-      expect(r.exitCode, args.join(" ")).toBe(2);
-      expect(r.stderr).toMatch(/usage: npm run queue/);
+  it("exits 2 with a clear message on every command's misuse, before it reads settings or contacts the queue", { timeout: 180_000 }, async () => {
+    const file = join(dir, "misuse.ogg");
+    writeFileSync(file, Buffer.from("OggS fake voice bytes"));
+    const empty = join(dir, "empty.ogg");
+    writeFileSync(empty, "");
+    const misuse = [
+      ["frobnicate"], ["stats", "--bogus"], ["--id"],
+      ["push"], ["push", file, "extra"], ["push", file, "--priority", "urgent"], ["push", file, "--id", "bad id"], ["push", file, "--id", ""],
+      ["push", "https://example.com/v.ogg", "--id", "x".repeat(129)], ["push", dir], ["push", empty], ["push", join(dir, "missing.ogg")],
+      ["push", file, "--options", "[1]"], ["push", file, "--options", '{"audio_key":"k"}'], ["push", file, "--state", "queued"],
+      ["list", "extra"], ["list", "--state", "sleeping"], ["list", "--priority", "high"],
+      ["show"], ["show", "a", "b"], ["show", "bad/id"], ["show", "a", "--yes"],
+      ["errors", "x"], ["errors", "--id", "a"], ["stats", "x"], ["workers", "x"], ["workers", "--all-dead"],
+      ["retry"], ["retry", "a", "--all-dead"], ["retry", "a", "bad id"], ["retry", "a", "--state", "dead"],
+      ["purge"], ["purge", "x", "--yes"], ["purge", "--state", "nope", "--yes"], ["purge", "--all-dead", "--yes"],
+    ];
+    // A queue nobody answers: a command that got as far as contacting it would exit 1, not 2.
+    const unreachable = { UPSTASH_REDIS_REST_URL: "http://127.0.0.1:9", UPSTASH_REDIS_REST_TOKEN: "unreachable-token" };
+    const results = await inBatches(misuse, 3, (args) => cli(args, unreachable));
+    for (const [i, r] of results.entries()) {
+      const args = misuse[i]!.join(" ");
+      expect(r.exitCode, `${args}: ${r.stderr}`).toBe(2);
+      expect(r.stderr, args).toMatch(/usage: npm run queue/);
+      expect(r.stderr, args).not.toMatch(/queue_unavailable|queue_not_configured/);
+    }
+  });
+
+  it("push --id with a bad id stores no audio: nothing is left under the queue's keys", async () => {
+    const file = join(dir, "orphan.ogg");
+    writeFileSync(file, Buffer.from("OggS fake voice bytes"));
+    const prefix = `orphan-${process.pid}`;
+    const runs = [];
+    for (const id of ["bad id", "x".repeat(129), "ünïcode"]) runs.push(await cli(["push", file, "--id", id], { QUEUE_PREFIX: prefix }));
+    const keys = await fetch(stack.env.UPSTASH_REDIS_REST_URL, {
+      method: "POST",
+      headers: { authorization: `Bearer ${stack.env.UPSTASH_REDIS_REST_TOKEN}` },
+      body: JSON.stringify(["KEYS", `{${prefix}}:*`]),
+    }).then((res) => res.json() as Promise<{ result: string[] }>);
+    expect(keys.result).toEqual([]);
+    for (const r of runs) {
+      expect(r.exitCode, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(/not a job id/);
     }
   });
 

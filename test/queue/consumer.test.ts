@@ -10,7 +10,16 @@ import { Secret } from "../../handler/config/secret.ts";
 import { WorkerError } from "../../handler/errors.ts";
 import { createLogger } from "../../handler/log/logger.ts";
 import { captureLines } from "../helpers/log-capture.ts";
-import { queueOn, testPolicy, urlJob } from "../helpers/queue.ts";
+import { fakeClock, queueOn, testPolicy, urlJob } from "../helpers/queue.ts";
+
+/** Polls `check` until it holds; fails after `ms` (a deadline, never a sleep that decides). */
+async function until(check: () => boolean | Promise<boolean>, what: string, ms = 30_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(25);
+  }
+}
 
 let stack: LocalStack;
 beforeAll(async () => {
@@ -28,7 +37,7 @@ function consumerFor(q: VoiceQueue, handler: JobHandler, id = "w", opts: { exten
 }
 
 describe("queue consumer", () => {
-  it("2 concurrent consumers x 200 jobs: every job completed exactly once, no double claim", async () => {
+  it("2 concurrent consumers x 200 jobs: every job completed exactly once, no double claim", { timeout: 150_000 }, async () => {
     const producer = queueOn(stack);
     const prefix = producer.prefix.slice(1, -2);
     const ids = Array.from({ length: 200 }, (_, i) => `job-${i}`);
@@ -45,7 +54,7 @@ describe("queue consumer", () => {
     const workers = clients.map((q, i) => consumerFor(q, handler, `w${i}`).consumer);
     const running = workers.map((c) => c.run(stop.signal));
     const admin = new QueueAdmin(producer);
-    for (let i = 0; i < 600 && (await admin.stats()).done_total < 200; i++) await sleep(50);
+    await until(async () => (await admin.stats()).done_total >= 200, "200 jobs done", 120_000);
     stop.abort();
     await Promise.all(running);
     expect([...runs.values()].every((n) => n === 1)).toBe(true);
@@ -124,7 +133,7 @@ describe("queue consumer", () => {
     const { consumer: looping } = consumerFor(down, async () => ({}), "w", { log: createLogger({ destination: lines }) });
     const stop = new AbortController();
     const run = looping.run(stop.signal);
-    await sleep(1500);
+    await until(() => /queue unavailable; backing off/.test(lines.text()), "the backoff log line");
     stop.abort();
     await expect(run).resolves.toMatchObject({ done: 0 });
     expect(lines.text()).toMatch(/queue unavailable; backing off/);
@@ -133,15 +142,25 @@ describe("queue consumer", () => {
 
   it("keeps the worker registry: the record rides along with claims and expires with its TTL", async () => {
     const q = queueOn(stack);
-    const registry = new WorkerRegistry(q, { id: "gpu-worker-1", mode: "queue", version: "1.2.3", device: "cuda", compute_type: "float16" }, 200, async () => ({ name: "NVIDIA H100 80GB HBM3", memory_used_mb: 1024, memory_total_mb: 81559, utilization_pct: 12 }));
+    // The registry's clock decides when the record is due; Redis's own TTL decides when it expires.
+    const clock = fakeClock();
+    const registry = new WorkerRegistry(q, { id: "gpu-worker-1", mode: "queue", version: "1.2.3", device: "cuda", compute_type: "float16" }, 200, async () => ({ name: "NVIDIA H100 80GB HBM3", memory_used_mb: 1024, memory_total_mb: 81559, utilization_pct: 12 }), clock.now);
     await registry.heartbeat(true);
     const [w] = await listWorkers(q);
     expect(w).toMatchObject({ id: "gpu-worker-1", device: "cuda", compute_type: "float16", version: "1.2.3", gpu: { name: "NVIDIA H100 80GB HBM3", memory_total_mb: 81559 } });
-    await sleep(250);
-    await q.claim("gpu-worker-1", { workerRecord: registry.piggyback(), workerTtlMs: registry.ttlMs });
-    expect((await listWorkers(q)).length).toBe(1);
-    await sleep(700); // > 3 intervals without a write
-    expect(await listWorkers(q)).toEqual([]);
+    expect(registry.piggyback()).toBe(""); // written just now: nothing to carry
+    clock.advance(250);
+    const carried = registry.piggyback();
+    expect(carried).not.toBe("");
+    await q.claim("gpu-worker-1", { workerRecord: carried, workerTtlMs: registry.ttlMs });
+    const [after] = await listWorkers(q);
+    expect(after?.updated_at).toBe(clock.now()); // the claim wrote the record
+    const ttl = await q.redis.pttl(`${q.prefix}worker:gpu-worker-1`);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(registry.ttlMs); // 3 intervals
+    // Nothing writes it again: it is gone once that TTL has run out (polled, not slept).
+    await until(async () => (await listWorkers(q)).length === 0, "the record to expire");
+    expect(await q.redis.zcard(`${q.prefix}workers`)).toBe(0); // the forgotten id was pruned too
   });
 });
 
@@ -150,17 +169,21 @@ describe("prefetch and draining", () => {
     const q = queueOn(stack);
     for (const id of ["a", "b", "c"]) await q.enqueue(urlJob(id), { id });
     const events: string[] = [];
+    const prepared = new Map<string, () => void>();
+    const preparing = (id: string) => new Promise<void>((resolve) => prepared.set(id, resolve));
+    const waits = { a: preparing("b"), b: preparing("c") } as Record<string, Promise<void> | undefined>;
     const handler = {
       async prepare(job: { id: string }) {
         events.push(`prepare ${job.id}`);
-        await sleep(20);
+        prepared.get(job.id)?.();
         return job.id.toUpperCase();
       },
-      async execute(job: { id: string }, prepared: unknown) {
+      async execute(job: { id: string }, value: unknown) {
         events.push(`execute ${job.id} start`);
-        await sleep(150);
+        // Finishes only once the next job is being prepared (or after 20 s, when the order check fails).
+        await Promise.race([waits[job.id] ?? Promise.resolve(), sleep(20_000)]);
         events.push(`execute ${job.id} end`);
-        return { prepared };
+        return { prepared: value };
       },
     };
     const { consumer } = consumerFor(q, handler);
@@ -176,13 +199,14 @@ describe("prefetch and draining", () => {
     const q = queueOn(stack);
     for (const id of ["first", "second"]) await q.enqueue(urlJob(id), { id });
     const stop = new AbortController();
+    let secondPrepared = () => {};
+    const prefetched = new Promise<void>((resolve) => (secondPrepared = resolve));
     const handler = {
-      prepare: async () => undefined,
+      prepare: async (job: { id: string }) => void (job.id === "second" && secondPrepared()),
       async execute(job: { id: string }) {
         if (job.id === "first") {
-          await sleep(300);
+          await Promise.race([prefetched, sleep(20_000)]);
           stop.abort(); // SIGTERM arrives while "first" runs and "second" is prefetched
-          await sleep(50);
         }
         return { ok: job.id };
       },

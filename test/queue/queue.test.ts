@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import fc from "fast-check";
 import { startLocalStack, type LocalStack } from "../../harness/local-stack.ts";
 import { QueueAdmin } from "../../handler/queue/admin.ts";
 import { retryDelayMs } from "../../handler/queue/backoff.ts";
@@ -45,6 +46,31 @@ describe("voice queue operations", () => {
       order.push(c.job.id);
     }
     expect(order).toEqual(["h1", "h2", "n1", "n2", "l1"]);
+  });
+
+  it("FIFO inside a priority follows arrival order, also for jobs enqueued in the same millisecond or from a clock that runs behind", async () => {
+    // A sorted set orders equal scores by member: with scores at millisecond resolution, two
+    // jobs enqueued in one millisecond were claimed in id order ("good" before "no-input").
+    const ids = fc.uniqueArray(fc.stringMatching(/^[A-Za-z0-9._:-]{1,12}$/), { minLength: 2, maxLength: 12 });
+    await fc.assert(
+      fc.asyncProperty(
+        ids.chain((list) => fc.tuple(fc.constant(list), fc.array(fc.constantFrom("high", "normal", "low"), { minLength: list.length, maxLength: list.length }), fc.array(fc.constantFrom(0, 0, 0, 1, -3), { minLength: list.length, maxLength: list.length }))),
+        async ([list, priorities, steps]) => {
+          const clock = fakeClock();
+          const q = queueOn(stack, { now: clock.now });
+          for (const [i, id] of list.entries()) {
+            await q.enqueue(urlJob(id), { id, priority: priorities[i] });
+            clock.advance(steps[i]!);
+          }
+          const rank = { high: 0, normal: 1, low: 2 } as const;
+          const expected = list.map((id, i) => ({ id, r: rank[priorities[i]!] })).sort((a, b) => a.r - b.r).map((j) => j.id);
+          const order: string[] = [];
+          for (let c = await q.claim("w"); c.job; c = await q.claim("w")) order.push(c.job.id);
+          expect(order).toEqual(expected);
+        },
+      ),
+      { numRuns: 40 },
+    );
   });
 
   it("a replayed claim (same token) returns the same job, never a second one", async () => {
@@ -143,6 +169,15 @@ describe("voice queue operations", () => {
     const s = await admin.stats();
     expect(s).toMatchObject({ dead: 0, queued: 2 });
     expect((await q.claim("w")).job?.attempt).toBe(1);
+  });
+
+  it("a bad job id is refused before any audio goes up: no orphaned audio key", async () => {
+    const q = queueOn(stack);
+    for (const id of ["", "bad id", "x".repeat(129), "a/b"]) {
+      const err = await q.enqueueWithAudio({}, Buffer.from("OggS bytes"), { id }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: "invalid_job_id", retryable: false });
+    }
+    expect(await q.redis.keys(`${q.prefix}*`)).toEqual([]);
   });
 
   it("stores pushed audio bytes (in pieces under the request limit) and hands them to the claimer", async () => {

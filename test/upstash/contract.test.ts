@@ -159,6 +159,34 @@ describe.each(targets)("Upstash REST contract: $name", (target) => {
     expect(await redis.exists(k("huge"))).toBe(0);
   });
 
+  it("refuses commands that need a connection of their own with HTTP 400 and an ERR error, and keeps serving", async () => {
+    for (const cmd of [["MULTI"], ["EXEC"], ["WATCH", k("w")], ["SUBSCRIBE", k("ch")], ["CLIENT", "REPLY", "OFF"], ["SELECT", "1"]]) {
+      const res = await fetch(url, { method: "POST", headers: { authorization: `Bearer ${token}` }, body: JSON.stringify(cmd) });
+      expect(res.status, cmd.join(" ")).toBe(400);
+      expect(((await res.json()) as { error: string }).error, cmd.join(" ")).toMatch(/^ERR /);
+    }
+    expect(await redis.set(k("after-refusals"), "v")).toBe("OK");
+    expect(await redis.get(k("after-refusals"))).toBe("v");
+  });
+
+  it("sends integers beyond 2^53 digit for digit (the JSON text; JSON.parse would round them)", async () => {
+    const res = await fetch(url, { method: "POST", headers: { authorization: `Bearer ${token}` }, body: JSON.stringify(["INCRBY", k("bigint"), "9223372036854775807"]) });
+    expect(await res.text()).toBe('{"result":9223372036854775807}');
+  });
+
+  it("subscribe() receives what another client publishes (server-sent events)", async () => {
+    const channel = k("events");
+    const sub = redis.subscribe<{ n: number }>(channel);
+    try {
+      await new Promise((resolve) => sub.on("subscribe", resolve));
+      const received = new Promise((resolve) => sub.on("message", resolve));
+      await new Redis({ url, token }).publish(channel, { n: 1 });
+      expect(await received).toEqual({ channel, message: { n: 1 } });
+    } finally {
+      await sub.unsubscribe();
+    }
+  });
+
   it.runIf(target.name.startsWith("local"))("auto-pipelines concurrent commands into /pipeline and counts every command", async () => {
     stack!.rest.counter.reset();
     await Promise.all([redis.set(k("ap1"), 1), redis.set(k("ap2"), 2), redis.get(k("ap1"))]);
