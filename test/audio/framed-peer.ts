@@ -141,11 +141,4 @@ export async function startFramedPeer(plan: ResponsePlan): Promise<FramedPeer> {
   };
 }
 
-/** Polls `probe` until it is true or the deadline passes (then throws, naming `what`). */
-export async function waitUntil(probe: () => Promise<boolean> | boolean, what: string, deadlineMs = 20_000): Promise<void> {
-  const end = Date.now() + deadlineMs;
-  while (!(await probe())) {
-    if (Date.now() > end) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+export { waitUntil } from "../helpers/wait.ts";

@@ -3,6 +3,7 @@ import { freePort } from "../../harness/ports.ts";
 import { createAnalyzer, type AnalysisOutcome } from "../../handler/llm/index.ts";
 import { reply, startFakeGemini, type FakeGemini } from "../peers/gemini-server.ts";
 import { captureLogger, fakeClock, testConfig } from "./helpers.ts";
+import { waitUntil } from "../helpers/wait.ts";
 
 const TRANSCRIPT = "Hi, it's Tom. The server room is flooding, call me right now.";
 
@@ -173,7 +174,8 @@ describe("timeouts and cancellation (real timers)", () => {
     const { analyzer } = setup();
     gemini.script(reply.slow(5000));
     const ctl = new AbortController();
-    setTimeout(() => ctl.abort(), 150);
+    // Abort once the request is really in flight (the fake has it), whatever the machine's load.
+    void waitUntil(() => gemini.requests.length === 1, "the request reached Gemini").then(() => ctl.abort());
     const err = errorOf(await analyzer.analyze({ transcript: TRANSCRIPT, signal: ctl.signal }));
     expect(err).toMatchObject({ code: "llm_cancelled", retryable: true });
     expect(gemini.requests).toHaveLength(1);

@@ -8,6 +8,7 @@ import { QueueConsumer, WorkerRegistry } from "../../handler/queue/index.ts";
 import { newPrefix, startProofStack, type ProofStack } from "../../scripts/bench/stack.ts";
 import { sleep } from "../../scripts/bench/stats.ts";
 import { captureLines } from "../helpers/log-capture.ts";
+import { waitUntil } from "../helpers/wait.ts";
 
 let stack: ProofStack;
 beforeAll(async () => {
@@ -46,14 +47,15 @@ it("a job finishing during an Upstash outage longer than two leases: the consume
       throw err;
     },
   );
-  while (attempts === 0) await sleep(20);
+  await waitUntil(() => attempts > 0, "the first attempt runs");
   await stack.stopRest();
-  await sleep(6 * leaseMs); // storing the result gives up while the server is away
+  // Storing the result gives up while the server is away (retried for about two leases).
+  await waitUntil(() => /could not store the result \(queue unreachable\)/.test(logs.text()), "the worker gives up storing the result", 30_000);
   expect(settled).toBeNull();
   await stack.startRest();
 
   const admin = stack.admin(prefix);
-  for (let i = 0; i < 100 && (await admin.status("during-outage"))?.state !== "done"; i++) await sleep(100);
+  await waitUntil(async () => (await admin.status("during-outage"))?.state === "done", "the job is re-delivered and done", 30_000, 100);
   stop.abort();
   const counts = await running;
   expect(settled).toBe("resolved");

@@ -13,6 +13,7 @@ import { startLocalStack, type LocalStack } from "../../harness/local-stack.ts";
 import { startRunpodDevServer, type RunpodDevServer } from "../../harness/runpod-dev-server.ts";
 import { reply, startFakeGemini, SAMPLE_ANALYSIS, type FakeGemini } from "../peers/gemini-server.ts";
 import { startWorkerProcess } from "../helpers/worker-process.ts";
+import { waitUntil } from "../helpers/wait.ts";
 
 const SPEECH = "sidecar/smoke/speech.wav";
 const GEMINI_KEY = "AIzaE2E-test-key-0123456789abcdefghijkl";
@@ -67,13 +68,15 @@ describe("worker end to end", () => {
       expect((await queueCli(["push", SPEECH, "--id", "q-file", "--options", '{"word_timestamps": true}'], env)).exitCode).toBe(0);
       expect((await queueCli(["push", audioUrl, "--id", "q-url"], env)).exitCode).toBe(0);
       let shown: { status: { state: string }; result: Record<string, unknown> } | undefined;
-      for (let i = 0; i < 100; i++) {
-        const r = await queueCli(["show", "q-url", "--json"], env);
-        shown = JSON.parse(r.stdout) as typeof shown;
-        if (shown?.status.state === "done") break;
-        await new Promise((res) => setTimeout(res, 200));
-      }
-      expect(shown?.status.state).toBe("done");
+      await waitUntil(
+        async () => {
+          shown = JSON.parse((await queueCli(["show", "q-url", "--json"], env)).stdout) as typeof shown;
+          return shown?.status.state === "done";
+        },
+        "q-url is done",
+        60_000,
+        200,
+      );
       expectFullOutput(shown!.result);
       const file = JSON.parse((await queueCli(["show", "q-file", "--json"], env)).stdout) as { result: Record<string, unknown> };
       expectFullOutput(file.result);
@@ -93,8 +96,7 @@ describe("worker end to end", () => {
     const before = gemini.requests.length;
     gemini.script(reply.slow(20_000));
     expect((await queueCli(["push", SPEECH, "--id", "term-1"], env)).exitCode).toBe(0);
-    for (let i = 0; i < 150 && gemini.requests.length === before; i++) await new Promise((r) => setTimeout(r, 100));
-    expect(gemini.requests.length).toBeGreaterThan(before); // the analysis is under way
+    await waitUntil(() => gemini.requests.length > before, "the analysis is under way", 60_000);
     expect(await worker.stop()).toBe(0);
     const shown = JSON.parse((await queueCli(["show", "term-1", "--json"], env)).stdout) as { status: { state: string; attempts: number }; result: unknown };
     expect(shown.status).toMatchObject({ state: "queued", attempts: 0 });
@@ -117,12 +119,12 @@ describe("worker end to end", () => {
       await worker.waitFor(/consuming the queue/);
       expect(worker.lines.join("\n")).toMatch(/starting the local stack/);
       expect((await queueCli(["push", SPEECH, "--id", "local-1"], env)).exitCode).toBe(0);
-      let state = "";
-      for (let i = 0; i < 100 && state !== "done"; i++) {
-        state = (JSON.parse((await queueCli(["show", "local-1", "--json"], env)).stdout) as { status: { state: string } }).status.state;
-        if (state !== "done") await new Promise((res) => setTimeout(res, 200));
-      }
-      expect(state).toBe("done");
+      await waitUntil(
+        async () => (JSON.parse((await queueCli(["show", "local-1", "--json"], env)).stdout) as { status: { state: string } }).status.state === "done",
+        "local-1 is done",
+        60_000,
+        200,
+      );
     } finally {
       expect(await worker.stop("SIGINT")).toBe(0); // a clean stop, whatever the signal
     }
