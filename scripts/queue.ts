@@ -7,6 +7,7 @@ import { loadConfigOrExit } from "../handler/config/load.ts";
 import { WorkerError } from "../handler/errors.ts";
 import { JOB_STATES, PRIORITIES, type JobState, type Priority } from "../handler/queue/job.ts";
 import { QueueAdmin, listWorkers, openQueue } from "../handler/queue/index.ts";
+import { isAudioUrl, pushOptionsProblem, pushVoiceMessage } from "../handler/queue/push.ts";
 import { printTable } from "./table.ts";
 
 const USAGE = `usage: npm run queue -- <command> [options]
@@ -65,19 +66,18 @@ async function main(argv: string[]): Promise<number> {
         } catch {
           throw new UsageError("--options must be a JSON object");
         }
-        if (typeof extra !== "object" || extra === null || Array.isArray(extra)) throw new UsageError("--options must be a JSON object");
-        for (const k of ["audio", "audio_base64", "audio_key"]) if (k in extra) throw new UsageError(`--options must not set ${k}`);
+        const problem = pushOptionsProblem(extra);
+        if (problem) throw new UsageError(`--options: ${problem}`);
       }
       const id = o.id ?? randomUUID();
-      let r;
-      if (/^https?:\/\//i.test(source)) {
-        r = await queue.enqueue({ input: { ...extra, audio: source } }, { id, priority });
-      } else {
+      let bytes: Buffer | undefined;
+      if (!isAudioUrl(source)) {
         const size = await stat(source).then((s) => s.size, () => -1);
         if (size < 0) throw new UsageError(`no such file: ${source}`);
         if (size > cfg.MAX_AUDIO_MB * 1024 * 1024) throw new UsageError(`${source} is larger than MAX_AUDIO_MB (${cfg.MAX_AUDIO_MB} MB)`);
-        r = await queue.enqueueWithAudio(extra, await readFile(source), { id, priority });
+        bytes = await readFile(source);
       }
+      const r = await pushVoiceMessage(queue, bytes ? { bytes } : { url: source }, { options: extra, id, priority });
       out(() => process.stdout.write(`${r.created ? "queued" : `already known (${r.state})`}: ${r.id}\n`), r);
       return 0;
     }
