@@ -5,12 +5,12 @@ import fc from "fast-check";
 import { Redis as IORedis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { QueueAdmin } from "../../handler/queue/admin.ts";
-import { PRIORITIES, type Priority } from "../../handler/queue/job.ts";
-import { VoiceQueue } from "../../handler/queue/queue.ts";
+import { PRIORITIES } from "../../handler/queue/job.ts";
 import { WorkerRegistry } from "../../handler/queue/registry.ts";
 import { QueueViews, type ListState } from "../../handler/queue/views.ts";
 import { startLocalStack, type LocalStack } from "../../harness/local-stack.ts";
 import { fakeClock, queueOn, urlJob } from "../helpers/queue.ts";
+import { settle } from "./helpers.ts";
 
 let stack: LocalStack;
 let raw: IORedis;
@@ -27,34 +27,6 @@ afterAll(async () => {
 async function writesSoFar(): Promise<number> {
   const info = await raw.info("persistence");
   return Number(/rdb_changes_since_last_save:(\d+)/.exec(info)?.[1]);
-}
-
-const err = (code: string, retryable = false) => ({ code, message: `${code} happened`, retryable });
-
-/** Drives one job to its fate at the clock's current time. */
-async function settle(q: VoiceQueue, now: () => number, id: string, fate: "queued" | "done" | "failed" | "dead" | "retrying" | "active", code = "download_failed", priority: Priority = "normal") {
-  await q.enqueue(urlJob(id), { id, priority });
-  if (fate === "queued") return;
-  // Claim this very job: others may be waiting; put them back untouched (release does not count).
-  const held = [];
-  for (;;) {
-    const c = await q.claim("w-test");
-    if (!c.job) throw new Error(`job ${id} not claimable`);
-    if (c.job.id === id) {
-      for (const h of held) await q.release(h);
-      if (fate === "active") return;
-      if (fate === "done") await q.complete(c.job, { transcription: `text of ${id}` });
-      else if (fate === "failed") await q.fail(c.job, err(code, false));
-      else if (fate === "retrying") await q.fail(c.job, err(code, true));
-      else {
-        // Out of attempts: a retryable error when this attempt was the last one allowed.
-        const lastTry = new VoiceQueue(q.redis, q.prefix.slice(1, -2), { ...q.policy, maxAttempts: c.job.attempt }, now);
-        await lastTry.fail(c.job, err(code, true));
-      }
-      return;
-    }
-    held.push(c.job);
-  }
 }
 
 describe("overview view", () => {
@@ -115,7 +87,7 @@ describe("overview view", () => {
     const plan: Array<[string, "failed" | "dead", string]> = [["a", "failed", "unsupported_format"], ["b", "dead", "download_timeout"], ["c", "failed", "unsupported_format"], ["d", "dead", "unsupported_format"]];
     for (const [id, fate, code] of plan) {
       clock.advance(1000);
-      await settle(q, clock.now, id, fate, code);
+      await settle(q, clock.now, id, fate, { code });
     }
     const v = await new QueueViews(q, clock.now).overview(["dead"]);
     expect(v.dead_letter).toMatchObject({ total: 4, scanned: 4 });
@@ -136,7 +108,7 @@ describe("job list view", () => {
     const jobs = Array.from({ length: 36 }, (_, i) => ({ id: `job-${i}${i % 5 === 0 ? "-urgent" : ""}`, fate: fates[i % 6]!, priority: PRIORITIES[i % 3]!, code: codes[i % 3]! }));
     for (const j of jobs) {
       clock.advance(10);
-      await settle(q, clock.now, j.id, j.fate, j.code, j.priority);
+      await settle(q, clock.now, j.id, j.fate, { code: j.code, priority: j.priority });
     }
     const views = new QueueViews(q, clock.now);
     const states: ListState[] = ["queued", "active", "retrying", "done", "failed", "dead", "dead_letter"];
@@ -170,7 +142,7 @@ describe("job list view", () => {
     const q = queueOn(stack, { now: clock.now });
     for (const [id, fate, priority] of [["d1", "done", "normal"], ["f1", "failed", "normal"], ["d2", "done", "normal"], ["f2", "failed", "normal"], ["low", "queued", "low"], ["high", "queued", "high"]] as const) {
       clock.advance(1000);
-      await settle(q, clock.now, id, fate, "download_failed", priority);
+      await settle(q, clock.now, id, fate, { priority });
     }
     const views = new QueueViews(q, clock.now);
     expect((await views.jobs({ state: "done" })).rows.map((r) => r.id)).toEqual(["d2", "d1"]);
