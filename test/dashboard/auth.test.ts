@@ -196,6 +196,7 @@ describe("headers and the front-end", () => {
       expect(r.headers.get("content-security-policy"), path).toBe(CONTENT_SECURITY_POLICY);
       expect(r.headers.get("x-content-type-options"), path).toBe("nosniff");
       expect(r.headers.get("x-frame-options"), path).toBe("DENY");
+      expect(r.headers.get("referrer-policy"), path).toBe("same-origin"); // "no-referrer" would make browsers send Origin: null, failing the CSRF check
     }
     expect((await open.get("/static/../server.ts")).status).toBe(404);
     expect((await open.get("/static/%2e%2e/server.ts")).status).toBe(404);
