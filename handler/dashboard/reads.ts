@@ -2,7 +2,7 @@
 // is a fixed, small number of commands (README: Dashboard), whatever the queue holds.
 import type { QueueAdmin, QueueStats } from "../queue/admin.ts";
 import type { JobStatus } from "../queue/job.ts";
-import type { DeadGroup, JobFilter, MinuteSeries, QueueViews, WorkerEntry } from "../queue/views.ts";
+import type { DeadGroup, HeldJob, JobFilter, MinuteSeries, QueueViews, WorkerEntry } from "../queue/views.ts";
 import { forBrowser, parseForBrowser, safeText } from "./redact.ts";
 
 export interface ReadDeps {
@@ -25,8 +25,8 @@ export interface WorkerRow {
   compute_type?: string;
   fallback_reason?: string | null;
   gpu?: unknown;
-  current_job?: string | null;
-  job?: WorkerEntry["job"];
+  /** The jobs it holds under lease now, oldest claim first. */
+  jobs: HeldJob[];
   jobs_done?: number;
   jobs_failed?: number;
   started_at?: number;
@@ -52,13 +52,13 @@ export function workerRows(entries: WorkerEntry[], now: number, heartbeatMs: num
     const age = now - (r?.updated_at ?? e.seen_at);
     if (!r) {
       if (age > GONE_SHOWN_MS) hidden++;
-      else rows.push({ id: e.id, health: "gone", heartbeat_age_ms: age });
+      else rows.push({ id: e.id, health: "gone", heartbeat_age_ms: age, jobs: forBrowser(e.jobs) as HeldJob[] });
       continue;
     }
     rows.push(forBrowser({
       id: e.id, health: age > 2 * heartbeatMs ? "stale" : "live", heartbeat_age_ms: age,
       host: r.host, mode: r.mode, device: r.device, compute_type: r.compute_type, fallback_reason: r.fallback_reason ?? null,
-      gpu: r.gpu ?? null, current_job: r.current_job ?? null, ...(e.job ? { job: e.job } : {}),
+      gpu: r.gpu ?? null, jobs: e.jobs,
       jobs_done: r.jobs_done, jobs_failed: r.jobs_failed, started_at: r.started_at, version: r.version,
     }) as WorkerRow);
   }

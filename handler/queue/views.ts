@@ -21,13 +21,23 @@ export interface MinuteSeries {
   failed: number[];
 }
 
+/** A job a worker holds under lease, as its job record has it now. */
+export interface HeldJob {
+  id: string;
+  stage?: string;
+  progress?: number;
+  claimed_at?: number;
+  attempts?: number;
+}
+
 export interface WorkerEntry {
   id: string;
   /** Last time the worker wrote its record (registry score). */
   seen_at: number;
   /** null: the record expired (the worker stopped heartbeating); the id is still listed. */
   record: WorkerRecord | null;
-  job?: { state?: string; stage?: string; progress?: number; claimed_at?: number; attempts?: number };
+  /** The jobs it holds under lease (with the prefetch, the next one may already be claimed). */
+  jobs: HeldJob[];
 }
 
 export interface DeadGroup {
@@ -84,7 +94,7 @@ export interface JobView {
 export const VIEW_LIMITS = { deadScan: 1000, workersMax: 200, jobsScan: 500, jobsLimit: 200 } as const;
 
 /** HMGET's missing fields come back from Lua as false: drop them. */
-const withoutFalse = (o: object): WorkerEntry["job"] => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== false && v !== null));
+const withoutFalse = (o: object): HeldJob => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== false && v !== null)) as unknown as HeldJob;
 const noFalse = (v: unknown) => (v === false ? null : v);
 const list = <T>(v: unknown): T[] => (Array.isArray(v) ? (v as T[]) : []); // cjson writes an empty list as {}
 
@@ -112,7 +122,7 @@ export class QueueViews {
         id: String(w.id),
         seen_at: Number(w.seen_at),
         record: typeof w.record === "string" ? parseRecord(w.record) : null,
-        ...(w.job && typeof w.job === "object" ? { job: withoutFalse(w.job) } : {}),
+        jobs: list<Record<string, unknown>>(w.jobs).map(withoutFalse).sort((a, b) => (a.claimed_at ?? 0) - (b.claimed_at ?? 0)),
       }));
       out.workers_total = Number(raw.workers_total ?? 0);
     }

@@ -111,6 +111,14 @@ describe("what a page refresh costs", () => {
     expect(readme).toMatch(/overview refresh costs \*\*2 Upstash commands\*\*/);
     expect(readme).toContain("720 commands an hour");
   });
+
+  it("the README links the screenshots of the overview and a job page, and they are PNG files", () => {
+    const readme = readFileSync("README.md", "utf8");
+    for (const png of ["docs/dashboard-overview.png", "docs/dashboard-job.png"]) {
+      expect(readme).toContain(`](${png})`);
+      expect(readFileSync(png).subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+    }
+  });
 });
 
 describe("actions", () => {

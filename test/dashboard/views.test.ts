@@ -11,6 +11,8 @@ import { QueueViews, type ListState } from "../../handler/queue/views.ts";
 import { startLocalStack, type LocalStack } from "../../harness/local-stack.ts";
 import { fakeClock, queueOn, urlJob } from "../helpers/queue.ts";
 import { settle } from "./helpers.ts";
+import { workerRows } from "../../handler/dashboard/reads.ts";
+import type { WorkerRecord } from "../../handler/queue/registry.ts";
 
 let stack: LocalStack;
 let raw: IORedis;
@@ -59,9 +61,12 @@ describe("overview view", () => {
     const busy = new WorkerRegistry(q, { id: "w-busy", mode: "queue", version: "t", device: "cuda", compute_type: "float16" }, 60_000);
     const fading = new WorkerRegistry(q, { id: "w-fading", mode: "queue", version: "t", device: "cpu", compute_type: "int8", fallback_reason: "no_driver: nvidia-smi not found" }, 100);
     await q.enqueue(urlJob(1), { id: "held" });
+    await q.enqueue(urlJob(2), { id: "prefetched" });
     const c = (await q.claim("w-busy")).job!;
     busy.jobStarted("held");
     await q.extendLease(c, { stage: "transcribe", progress: 0.5 });
+    await new Promise((r) => setTimeout(r, 5));
+    await q.claim("w-busy"); // the one-job prefetch: the next job is claimed while this one runs
     await busy.heartbeat(true);
     await fading.heartbeat(true); // its record lives 3 x 100 ms
     const views = new QueueViews(q);
@@ -69,7 +74,11 @@ describe("overview view", () => {
     expect(first.workers?.map((w) => w.id).sort()).toEqual(["w-busy", "w-fading"]);
     const b = first.workers!.find((w) => w.id === "w-busy")!;
     expect(b.record).toMatchObject({ device: "cuda", compute_type: "float16", current_job: "held" });
-    expect(b.job).toMatchObject({ state: "active", stage: "transcribe", progress: 0.5, attempts: 1 });
+    expect(b.jobs).toEqual([
+      { id: "held", stage: "transcribe", progress: 0.5, attempts: 1, claimed_at: expect.any(Number) as number },
+      { id: "prefetched", stage: "claimed", progress: 0, attempts: 1, claimed_at: expect.any(Number) as number },
+    ]);
+    expect(first.workers!.find((w) => w.id === "w-fading")!.jobs).toEqual([]);
     for (const deadline = Date.now() + 10_000; Date.now() < deadline;) {
       if ((await q.redis.exists(`${q.prefix}worker:w-fading`)) === 0) break;
       await new Promise((r) => setTimeout(r, 50));
@@ -209,5 +218,29 @@ describe("views cost one command each and never write", () => {
     expect(await admin.status("p1")).toBeNull();
     expect(await admin.stats()).toMatchObject({ failed: 1, dead: 0, done_total: 1 });
     expect((await views.jobs({ state: "dead_letter" })).rows.map((r) => r.id)).toEqual(["p4"]);
+  });
+});
+
+describe("worker rows", () => {
+  const record = (id: string, updatedAt: number, more: Partial<WorkerRecord> = {}): WorkerRecord => ({
+    id, host: "h", mode: "queue", device: "cpu", compute_type: "int8", fallback_reason: null, gpu: null, current_job: null,
+    jobs_done: 0, jobs_failed: 0, started_at: 0, updated_at: updatedAt, version: "t", ...more,
+  });
+  it("live within 2 heartbeats, stale past them, gone once the record expired (shown for an hour); CPU fallback first; held jobs kept", () => {
+    const now = 10_000_000;
+    const held = [{ id: "j1", stage: "transcribe", progress: 0.4 }];
+    const { rows, hidden } = workerRows([
+      { id: "a-live", seen_at: now - 1000, record: record("a-live", now - 1000), jobs: held },
+      { id: "d-stale", seen_at: now - 61_000, record: record("d-stale", now - 61_000), jobs: [] },
+      { id: "e-gone", seen_at: now - 100_000, record: null, jobs: [{ id: "j9", stage: "decode" }] },
+      { id: "f-long-gone", seen_at: now - 3_700_000, record: null, jobs: [] },
+      { id: "g-fallback", seen_at: now - 2000, record: record("g-fallback", now - 2000, { fallback_reason: "no_gpu: none" }), jobs: [] },
+    ], now, 30_000);
+    expect(rows.map((r) => [r.id, r.health])).toEqual([["g-fallback", "live"], ["a-live", "live"], ["d-stale", "stale"], ["e-gone", "gone"]]);
+    expect(hidden).toBe(1);
+    const by = Object.fromEntries(rows.map((r) => [r.id, r]));
+    expect(by["a-live"]!.jobs).toEqual(held);
+    expect(by["e-gone"]!.jobs).toEqual([{ id: "j9", stage: "decode" }]); // a crashed worker's job, until its lease runs out
+    expect(by["d-stale"]!.heartbeat_age_ms).toBe(61_000);
   });
 });

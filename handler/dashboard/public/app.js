@@ -92,11 +92,13 @@ function notify(text, bad = false) {
   noticeTimer = setTimeout(() => (n.hidden = true), bad ? 15_000 : 6000);
 }
 
-function confirmDialog(title, body, okLabel = "Confirm") {
+function confirmDialog(title, body, okLabel = "Confirm", destructive = true) {
   const dlg = document.getElementById("confirm");
   document.getElementById("confirm-title").textContent = title;
   document.getElementById("confirm-body").textContent = body;
-  document.getElementById("confirm-ok").textContent = okLabel;
+  const ok = document.getElementById("confirm-ok");
+  ok.textContent = okLabel;
+  ok.className = destructive ? "danger" : "primary";
   dlg.returnValue = "";
   dlg.showModal();
   return new Promise((resolve) => dlg.addEventListener("close", () => resolve(dlg.returnValue === "ok"), { once: true }));

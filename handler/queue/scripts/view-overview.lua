@@ -21,23 +21,24 @@ if has('series') then
   out.series = { first_minute = first, step_ms = 60000, done = done, failed = failed }
 end
 
--- Worker records (live ones have a key; a member without one has stopped heartbeating), with
--- the stage and progress of the job each one holds. Nothing is pruned: this script never writes.
+-- Worker records (live ones have a key; a member without one has stopped heartbeating), each
+-- with the jobs it holds under lease now: the stage and progress of the job records, which are
+-- fresher than the worker record (written once per heartbeat). Nothing is pruned: this script
+-- never writes.
 if has('workers') then
+  local held = {}
+  for _, jid in ipairs(redis.call('ZRANGE', p .. 'leases', 0, workers_max - 1)) do
+    local f = redis.call('HMGET', p .. 'job:' .. jid, 'worker', 'stage', 'progress', 'claimed_at', 'attempts')
+    if f[1] then
+      held[f[1]] = held[f[1]] or {}
+      table.insert(held[f[1]], { id = jid, stage = f[2], progress = tonumber(f[3]), claimed_at = tonumber(f[4]), attempts = tonumber(f[5]) })
+    end
+  end
   local ids = redis.call('ZREVRANGE', p .. 'workers', 0, workers_max - 1, 'WITHSCORES')
   local list = {}
   for i = 1, #ids, 2 do
     local id = ids[i]
-    local rec = redis.call('GET', p .. 'worker:' .. id)
-    local entry = { id = id, seen_at = tonumber(ids[i + 1]), record = rec }
-    if rec then
-      local ok, r = pcall(cjson.decode, rec)
-      if ok and type(r) == 'table' and type(r.current_job) == 'string' then
-        local f = redis.call('HMGET', p .. 'job:' .. r.current_job, 'state', 'stage', 'progress', 'claimed_at', 'attempts')
-        entry.job = { state = f[1], stage = f[2], progress = tonumber(f[3]), claimed_at = tonumber(f[4]), attempts = tonumber(f[5]) }
-      end
-    end
-    list[#list + 1] = entry
+    list[#list + 1] = { id = id, seen_at = tonumber(ids[i + 1]), record = redis.call('GET', p .. 'worker:' .. id), jobs = held[id] or {} }
   end
   out.workers = list
   out.workers_total = redis.call('ZCARD', p .. 'workers')

@@ -7,7 +7,7 @@ import { jobsTable } from "./jobs.js";
 /** Confirm, POST the action, say what happened (or why the server refused), refresh. */
 export async function act(ctx, action, selection, title, detail) {
   const verb = action === "retry" ? "Retry" : "Purge";
-  if (!(await ctx.confirm(title, detail, verb))) return;
+  if (!(await ctx.confirm(title, detail, verb, action === "purge"))) return;
   try {
     const { data } = await post(`/api/${action}`, selection);
     const n = action === "retry" ? data.requeued : data.deleted;

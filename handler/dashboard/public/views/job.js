@@ -61,7 +61,7 @@ function render(d, ctx, audio) {
   grid.append(timingsCard(d, r));
   out.push(grid);
   out.push(audioCard(d, audio));
-  out.push(transcriptCard(r, audio));
+  out.push(transcriptCard(r, audio, s?.state));
   out.push(analysisCard(r));
   out.push(h("section", { class: "card" }, h("details", { id: "job-raw" }, h("summary", {}, "Raw JSON (secrets and URL queries removed)"),
     h("pre", { class: "raw" }, JSON.stringify({ status: d.status, payload: d.payload, result: d.result }, null, 2)))));
@@ -91,8 +91,9 @@ function audioCard(d, audio) {
     h("p", { class: "muted" }, `${bytes(a.bytes)} stored with the job${a.expires_in_ms ? `, kept for another ${age(a.expires_in_ms)}` : ""}.`));
 }
 
-function transcriptCard(r, audio) {
-  if (!r) return h("section", { class: "card", id: "job-transcript" }, h("h3", {}, "Transcript"), h("p", { class: "muted" }, "No result yet."));
+function transcriptCard(r, audio, state) {
+  const none = state === "failed" || state === "dead" ? "No result: the job is in the dead letter." : "No result yet.";
+  if (!r) return h("section", { class: "card", id: "job-transcript" }, h("h3", {}, "Transcript"), h("p", { class: "muted" }, none));
   const segs = Array.isArray(r.segments) ? r.segments : [];
   const seek = (t) => () => {
     if (audio) {

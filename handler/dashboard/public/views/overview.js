@@ -81,8 +81,9 @@ function gpuCell(g) {
 }
 
 function jobCell(w) {
-  if (!w.current_job) return h("span", { class: "muted" }, w.health === "gone" ? "—" : "idle");
-  return [h("a", { href: jobHref(w.current_job), class: "mono" }, w.current_job), h("div", {}, `${w.job?.stage ?? "?"} `, progressBar(w.job?.progress ?? 0))];
+  if (!w.jobs.length) return h("span", { class: "muted" }, w.health === "gone" ? "—" : "idle");
+  // With the one-job prefetch a worker may hold the next job too (claimed, being downloaded).
+  return w.jobs.map((j) => h("div", { class: "held-job" }, h("a", { href: jobHref(j.id), class: "mono" }, j.id), " ", j.stage ?? "?", " ", progressBar(j.progress ?? 0)));
 }
 
 function deadCard(dl) {
