@@ -14,6 +14,7 @@ import { loadConfig } from "../../handler/config/load.ts";
 import { startDashboard, type Dashboard } from "../../handler/dashboard/index.ts";
 import { QueueAdmin } from "../../handler/queue/admin.ts";
 import { openQueue, resolveConnection } from "../../handler/queue/index.ts";
+import { WorkerRegistry } from "../../handler/queue/registry.ts";
 import { startLocalStack, type LocalStack } from "../../harness/local-stack.ts";
 import { launchChromium, type Chromium } from "../../scripts/dashboard/chromium.ts";
 import { startWorkerProcess, type WorkerProcess } from "../helpers/worker-process.ts";
@@ -36,6 +37,7 @@ let dashboard: Dashboard;
 let admin: QueueAdmin;
 let browser: Chromium;
 let base = "";
+const prefix = `browser-${randomUUID().slice(0, 8)}`;
 
 beforeAll(async () => {
   stack = await startLocalStack();
@@ -50,7 +52,7 @@ beforeAll(async () => {
   laterUrl = `http://127.0.0.1:${(audioServer.address() as AddressInfo).port}/later.wav?X-Amz-Credential=AKIAEXAMPLE&X-Amz-Signature=${SIGNATURE}`;
   const env = {
     ...stack.env,
-    QUEUE_PREFIX: `browser-${randomUUID().slice(0, 8)}`,
+    QUEUE_PREFIX: prefix,
     GEMINI_API_KEY: GEMINI_KEY,
     GEMINI_BASE_URL: gemini.baseUrl,
     ALLOW_PRIVATE_URLS: "true",
@@ -104,11 +106,20 @@ async function confirmDialog(page: Page, choice: "ok" | "cancel"): Promise<void>
 }
 
 describe("the dashboard in chromium, on the real stack with real workers", () => {
-  it("overview: both workers, the CPU fallback loud with its reason, counts, and a visible 'updated N s ago'", async () => {
+  it("overview: the workers, the CPU fallback loud with its reason, GPU figures, a stale worker greyed, counts, and a visible 'updated N s ago'", async () => {
+    // Two more registry records, written by the registry's own code: a worker reporting a GPU,
+    // and one whose last heartbeat is 9 s old (stale past 2 x the dashboard's 2 s; its record lives on for a minute).
+    const queue = openQueue(loadConfig({ ...stack.env, QUEUE_PREFIX: prefix }, null));
+    const gpu = { name: "NVIDIA H100 80GB HBM3", memory_used_mb: 12_288, memory_total_mb: 81_559, utilization_pct: 87 };
+    const gpuWorker = new WorkerRegistry(queue, { id: "gpu-worker", mode: "queue", version: "t", device: "cuda", compute_type: "float16" }, 60_000, async () => gpu);
+    await gpuWorker.heartbeat(true);
+    await new WorkerRegistry(queue, { id: "quiet-worker", mode: "queue", version: "t", device: "cpu", compute_type: "int8" }, 20_000, undefined, () => Date.now() - 9000).heartbeat(true);
     const { page, errors } = await newPage();
     await page.goto(base);
-    await page.locator("#workers tbody tr[data-worker]").nth(1).waitFor({ timeout: 30_000 });
-    await expect.poll(() => page.locator("#workers tbody tr.live").count(), { timeout: 30_000 }).toBe(2);
+    await page.locator('#workers tr[data-worker="quiet-worker"].stale').waitFor({ timeout: 30_000 });
+    expect(await page.locator('#workers tr[data-worker="quiet-worker"]').textContent()).toContain("stale");
+    expect(await page.locator('#workers tr[data-worker="gpu-worker"]').textContent()).toMatch(/cuda float16.*NVIDIA H100 80GB HBM3.*12\.0 \/ 79\.6 GiB · 87 % busy/);
+    await expect.poll(() => page.locator("#workers tbody tr.live").count(), { timeout: 30_000 }).toBe(3);
     const alert = page.locator("#fallback-alert");
     await alert.waitFor();
     expect(await alert.textContent()).toMatch(/1 worker on CPU fallback.*no_gpu: No NVIDIA GPU/);
@@ -213,6 +224,40 @@ describe("the dashboard in chromium, on the real stack with real workers", () =>
     expect(await page.content()).not.toContain(SIGNATURE);
     expect(errors).toEqual([]);
     await page.close();
+  }, LONG);
+
+  it("a failed job's stored audio plays in the page; purging its error code asks first and deletes it", async () => {
+    const { page, errors } = await newPage();
+    await signIn(page);
+    await page.goto(`${base}/#/push`);
+    await page.setInputFiles("#file-input", SPEECH);
+    await page.fill("#push-id", "bad-option-1");
+    await page.fill("#push-options", '{"beam_size": "five"}'); // invalid_input: fails for good, the bytes stay stored
+    await page.click("#push-submit");
+    await page.waitForURL(`${base}/#/job/bad-option-1`);
+    await page.locator("#job-error").getByText("invalid_input").waitFor({ timeout: 90_000 });
+    const audio = page.locator("#job-audio");
+    await audio.waitFor();
+    const duration = await audio.evaluate((el: HTMLAudioElement) => new Promise<number>((resolve, reject) => {
+      if (el.readyState >= 1) return resolve(el.duration);
+      el.addEventListener("loadedmetadata", () => resolve(el.duration), { once: true });
+      el.addEventListener("error", () => reject(new Error(`audio error ${el.error?.code}`)), { once: true });
+    }));
+    expect(duration).toBeCloseTo(3.44, 1);
+    expect(await page.locator("#job-audio-card").textContent()).toMatch(/107\.5 KiB stored with the job, kept for another 23 h/);
+
+    await page.goto(`${base}/#/dead`);
+    const group = page.locator('#dead-groups tr[data-code="invalid_input"]');
+    await group.waitFor();
+    await group.locator("button.purge-code").click();
+    await confirmDialog(page, "cancel");
+    expect(await admin.status("bad-option-1")).toMatchObject({ state: "failed" });
+    await group.locator("button.purge-code").click();
+    await confirmDialog(page, "ok");
+    await expect.poll(() => page.locator("#notice").textContent()).toContain("Deleted 1 job.");
+    expect(await admin.status("bad-option-1")).toBeNull();
+    await page.locator('#dead-groups tr[data-code="invalid_input"]').waitFor({ state: "detached" });
+    expect(errors).toEqual([]);
   }, LONG);
 
   it("does not poll while the tab is hidden, and refreshes at once when it is shown again", async () => {
