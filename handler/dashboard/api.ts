@@ -13,6 +13,7 @@ import type { DashboardAuth } from "./auth.ts";
 import { readBody, sendError, sendJson } from "./http.ts";
 import type { CommandMeter } from "./meter.ts";
 import { readDeadLetter, readJob, readJobs, readOverview, readWorkers, type ReadDeps } from "./reads.ts";
+import { safeText } from "./redact.ts";
 
 export interface ApiDeps extends ReadDeps, ActionDeps {
   auth: DashboardAuth;
@@ -129,10 +130,10 @@ export function createApi(d: ApiDeps) {
       if (err instanceof WorkerError) {
         const status = err.code === "payload_too_large" || err.code === "audio_too_large" ? 413 : err.retryable ? 503 : 400;
         if (status === 413) res.setHeader("connection", "close");
-        return sendError(res, status, err.code, err.message);
+        return sendError(res, status, err.code, safeText(err.message));
       }
       d.log?.error({ err }, "dashboard API failed");
-      sendError(res, 500, "internal_error", scrubMessage(err instanceof Error ? err.message : String(err)));
+      sendError(res, 500, "internal_error", safeText(scrubMessage(err instanceof Error ? err.message : String(err))));
     }
   };
 }

@@ -99,6 +99,7 @@ export class DashboardAuth {
   }
 
   loginFailed(addr: string): void {
+    if (this.#failures.size > 10_000) this.#failures.clear(); // bounded memory, whoever knocks
     this.#failures.set(addr, [...(this.#failures.get(addr) ?? []), this.now()]);
   }
 

@@ -11,6 +11,7 @@ import type { WorkerRecord } from "./registry.ts";
 const READ_ONLY = ["view-overview", "view-jobs", "view-job"] as const;
 type ViewName = (typeof READ_ONLY)[number];
 const source = (name: string) => readFileSync(new URL(`./scripts/${name}.lua`, import.meta.url), "utf8");
+const SOURCES = Object.fromEntries([...READ_ONLY, "purge-dead-ids"].map((n) => [n, source(n)])) as Record<ViewName | "purge-dead-ids", string>;
 
 export interface MinuteSeries {
   /** Epoch ms of the first one-minute bucket; the last bucket is the current minute. */
@@ -109,8 +110,8 @@ export class QueueViews {
 
   constructor(queue: VoiceQueue, private readonly now: () => number = Date.now) {
     this.#p = queue.prefix;
-    this.#scripts = Object.fromEntries(READ_ONLY.map((n) => [n, createReadOnly(queue.redis, source(n))])) as Record<ViewName, ReturnType<typeof createReadOnly>>;
-    this.#purge = queue.redis.createScript(source("purge-dead-ids"));
+    this.#scripts = Object.fromEntries(READ_ONLY.map((n) => [n, createReadOnly(queue.redis, SOURCES[n])])) as Record<ViewName, ReturnType<typeof createReadOnly>>;
+    this.#purge = queue.redis.createScript(SOURCES["purge-dead-ids"]);
   }
 
   async overview(parts: Array<"series" | "workers" | "dead"> = ["series", "workers", "dead"]): Promise<OverviewView> {

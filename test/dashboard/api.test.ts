@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { execa } from "execa";
 import { Redis as IORedis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../../handler/config/load.ts";
 import { Secret } from "../../handler/config/secret.ts";
 import { WorkerRegistry } from "../../handler/queue/registry.ts";
 import { startLocalStack, type LocalStack } from "../../harness/local-stack.ts";
@@ -108,8 +109,9 @@ describe("what a page refresh costs", () => {
 
   it("the README states the measured cost", () => {
     const readme = readFileSync("README.md", "utf8");
-    expect(readme).toMatch(/overview refresh costs \*\*2 Upstash commands\*\*/);
-    expect(readme).toContain("720 commands an hour");
+    expect(readme).toMatch(/overview\s+refresh\s+costs\s+\*\*2\s+Upstash\s+commands\*\*/);
+    expect(loadConfig({}, null).DASHBOARD_REFRESH_S).toBe(10); // 3600 / 10 x 2 = 720
+    expect(readme).toMatch(/At\s+the\s+default\s+10\s+s\s+an\s+open\s+overview\s+costs\s+720\s+commands\s+an\s+hour/);
   });
 
   it("the README links the screenshots of the overview and a job page, and they are PNG files", () => {

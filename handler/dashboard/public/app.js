@@ -42,6 +42,8 @@ function route() {
   for (const a of document.querySelectorAll("#nav a")) a.classList.toggle("current", a.dataset.view === (name === "job" ? "jobs" : name));
   document.getElementById("view").replaceChildren(view.root);
   ctx.lastOk = 0;
+  ctx.error = null;
+  if (!view.refresh) document.getElementById("updated").textContent = "";
   void refreshNow();
 }
 
@@ -71,7 +73,7 @@ function intervalMs() {
 
 function tick() {
   const el = document.getElementById("updated");
-  if (document.hidden) return;
+  if (document.hidden || !ctx.view?.refresh) return;
   if (ctx.error) {
     el.textContent = `update failed: ${ctx.error}${ctx.lastOk ? ` (data from ${Math.round((Date.now() - ctx.lastOk) / 1000)} s ago)` : ""}`;
     el.className = "stale-data";
@@ -79,7 +81,7 @@ function tick() {
     el.textContent = `updated ${Math.round((Date.now() - ctx.lastOk) / 1000)} s ago · every ${Math.round(intervalMs() / 1000)} s`;
     el.className = "muted";
   }
-  if (ctx.view?.refresh && Date.now() - ctx.lastTry >= intervalMs()) void refreshNow();
+  if (Date.now() - ctx.lastTry >= intervalMs()) void refreshNow();
 }
 
 let noticeTimer;
