@@ -21,4 +21,16 @@ export default tseslint.config(
     },
   },
   { files: ["eslint.config.js"], ...tseslint.configs.disableTypeChecked },
+  // The dashboard's front-end: plain browser modules (no build step). User content only ever
+  // goes in as text, so the HTML-parsing sinks are banned here.
+  {
+    files: ["handler/dashboard/public/**/*.js"],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: { ...tseslint.configs.disableTypeChecked.languageOptions, globals: globals.browser },
+    rules: {
+      ...tseslint.configs.disableTypeChecked.rules,
+      "no-restricted-properties": ["error", ...["innerHTML", "outerHTML"].map((property) => ({ property, message: "user content goes in as text: use textContent or dom.js's h()" }))],
+      "no-restricted-syntax": ["error", { selector: "CallExpression[callee.property.name=/^(insertAdjacentHTML|write|writeln|createContextualFragment)$/]", message: "no HTML parsing of data" }],
+    },
+  },
 );

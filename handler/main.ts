@@ -14,6 +14,7 @@ import { parseLocalArgs, runTestInput, serveApi } from "./runpod/local.ts";
 import { startLocalStack } from "../harness/local-stack.ts";
 import { removeLocalStackInfo, writeLocalStackInfo } from "../harness/local-stack-file.ts";
 import { selectMode } from "./worker/mode.ts";
+import { serveLocalDashboard } from "./dashboard/index.ts";
 import { startRuntime } from "./worker/runtime.ts";
 import { brokenGpu, pipelineRunner, type RunnerHooks } from "./worker/runner.ts";
 import { consumerFor, runQueueMode } from "./worker/queue-mode.ts";
@@ -114,10 +115,16 @@ async function main(): Promise<number> {
     const stack = await startLocalStack({ redisBin: cfg.REDIS_SERVER_BIN, restPort: cfg.LOCAL_REST_PORT });
     writeLocalStackInfo({ ...stack.env, pid: process.pid });
     log.info({ UPSTASH_REDIS_REST_URL: stack.env.UPSTASH_REDIS_REST_URL }, "local stack started; push work with `npm run queue -- push <file>`");
+    const conn = { url: stack.env.UPSTASH_REDIS_REST_URL, token: new Secret(stack.env.UPSTASH_REDIS_REST_TOKEN), timeoutMs: cfg.REDIS_COMMAND_TIMEOUT_MS };
+    const dashboard = await serveLocalDashboard(cfg, conn, log).catch(async (err: unknown) => {
+      removeLocalStackInfo();
+      await stack.stop();
+      throw err;
+    });
     try {
-      const conn = { url: stack.env.UPSTASH_REDIS_REST_URL, token: new Secret(stack.env.UPSTASH_REDIS_REST_TOKEN), timeoutMs: cfg.REDIS_COMMAND_TIMEOUT_MS };
       await runQueueMode(cfg, runtime, log, conn, stop.signal, "local");
     } finally {
+      await dashboard?.close();
       removeLocalStackInfo();
       await stack.stop();
     }

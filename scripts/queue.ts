@@ -7,6 +7,7 @@ import { loadConfigOrExit } from "../handler/config/load.ts";
 import { WorkerError } from "../handler/errors.ts";
 import { JOB_ID_RULE, JOB_STATES, PRIORITIES, isJobId, type JobState, type Priority } from "../handler/queue/job.ts";
 import { QueueAdmin, listWorkers, openQueue } from "../handler/queue/index.ts";
+import { isAudioUrl, pushOptionsProblem, pushVoiceMessage } from "../handler/queue/push.ts";
 import { printTable } from "./table.ts";
 import { usageError } from "./usage.ts";
 
@@ -49,8 +50,8 @@ function pushOptions(raw: string | undefined): Record<string, unknown> {
   } catch {
     throw new UsageError("--options must be a JSON object");
   }
-  if (typeof extra !== "object" || extra === null || Array.isArray(extra)) throw new UsageError("--options must be a JSON object");
-  for (const k of ["audio", "audio_base64", "audio_key"]) if (k in extra) throw new UsageError(`--options must not set ${k}`);
+  const problem = pushOptionsProblem(extra);
+  if (problem) throw new UsageError(`--options: ${problem}`);
   return extra as Record<string, unknown>;
 }
 
@@ -120,15 +121,14 @@ async function main(argv: string[]): Promise<number> {
 
   const cfg = loadConfigOrExit();
   const source = rest[0] ?? "";
-  const isUrl = /^https?:\/\//i.test(source);
-  const audio = command === "push" && !isUrl ? await pushFile(source, cfg.MAX_AUDIO_MB) : null;
+  const audio = command === "push" && !isAudioUrl(source) ? await pushFile(source, cfg.MAX_AUDIO_MB) : null;
   const queue = openQueue(cfg);
   const admin = new QueueAdmin(queue);
 
   switch (command) {
     case "push": {
       const id = o.id ?? randomUUID();
-      const r = audio ? await queue.enqueueWithAudio(extra, audio, { id, priority }) : await queue.enqueue({ input: { ...extra, audio: source } }, { id, priority });
+      const r = await pushVoiceMessage(queue, audio ? { bytes: audio } : { url: source }, { options: extra, id, priority });
       out(() => process.stdout.write(`${r.created ? "queued" : `already known (${r.state})`}: ${r.id}\n`), r);
       return 0;
     }

@@ -4,7 +4,7 @@
 # venv with the pinned packages (on a GPU host also the pip CUDA libraries the pinned
 # ctranslate2 needs), the configured Whisper model, then `npm run diagnose -- --quick`.
 #   --tests     what the test suite needs instead (no faster-whisper, no model): espeak-ng, gcc, docker-compose (validates compose files),
-#               libc6-dev, and numpy for the python3 on PATH
+#               libc6-dev, chromium (the dashboard's browser test), and numpy for the python3 on PATH
 #   --cpu/--gpu override the GPU detection (nvidia-smi answering)
 #   --dry-run   print every command it would run; change nothing
 #   --skip-apt  no apt (hosts without root): missing packages are reported, not installed
@@ -93,7 +93,7 @@ detect_gpu() {
 apt_packages() {
   local pkgs=(ffmpeg redis-server python3 python3-venv util-linux) missing=() p
   if [ "$TESTS" = 1 ]; then
-    pkgs+=(espeak-ng gcc libc6-dev docker-compose)
+    pkgs+=(espeak-ng gcc libc6-dev docker-compose chromium)
     # The tests run python3 from PATH with numpy; Debian's python3 gets it from apt.
     local py
     py=$(command -v python3 || true)

@@ -7,6 +7,7 @@ import { llmSettings } from "../llm/settings.ts";
 import { runpodSettings } from "../runpod/settings.ts";
 import { probeSettings } from "../probe/settings.ts";
 import { diagnoseSettings } from "../../diagnostics/settings.ts";
+import { dashboardSettings } from "../dashboard/settings.ts";
 
 /** Every setting, grouped by the stage that owns it (the README table follows this order). */
 export const settingGroups = {
@@ -18,6 +19,7 @@ export const settingGroups = {
   Diagnose: diagnoseSettings,
   Analysis: llmSettings,
   RunPod: runpodSettings,
+  Dashboard: dashboardSettings,
 } as const;
 
 export const settingsShape = {
@@ -29,6 +31,7 @@ export const settingsShape = {
   ...diagnoseSettings,
   ...llmSettings,
   ...runpodSettings,
+  ...dashboardSettings,
 };
 
 export const configSchema = z.object(settingsShape).superRefine((c, ctx) => {

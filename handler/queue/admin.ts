@@ -19,9 +19,10 @@ export interface QueueStats {
 }
 
 const NUMERIC = new Set(["attempts", "created_at", "updated_at", "claimed_at", "finished_at", "not_before", "lease_until", "progress"]);
-const STATUS_FIELDS = ["id", "state", "priority", "attempts", "created_at", "updated_at", "claimed_at", "finished_at", "not_before", "lease_until", "worker", "stage", "progress", "last_error"] as const;
+/** The job record fields an operator sees (never the payload, lease token or audio key). */
+export const STATUS_FIELDS = ["id", "state", "priority", "attempts", "created_at", "updated_at", "claimed_at", "finished_at", "not_before", "lease_until", "worker", "stage", "progress", "last_error"] as const;
 
-function toStatus(values: Array<string | null>): JobStatus | null {
+export function toStatus(values: Array<string | null>): JobStatus | null {
   if (!values[0]) return null;
   const out: Record<string, unknown> = {};
   STATUS_FIELDS.forEach((f, i) => {

@@ -39,7 +39,7 @@ export interface SandboxOptions {
   python3?: "fake" | "no-numpy" | "debian";
 }
 
-export const ALL_APT = ["ffmpeg", "redis-server", "python3", "python3-venv", "util-linux", "espeak-ng", "gcc", "libc6-dev", "docker-compose", "python3-numpy"];
+export const ALL_APT = ["ffmpeg", "redis-server", "python3", "python3-venv", "util-linux", "espeak-ng", "gcc", "libc6-dev", "docker-compose", "chromium", "python3-numpy"];
 
 function script(path: string, body: string): void {
   writeFileSync(path, `#!/usr/bin/env bash\n${body}\n`);
