@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { decodeToPcm } from "../handler/audio/decode.ts";
 import { probeAudio } from "../handler/audio/probe.ts";
-import { makeLongSpeechOpus } from "../test/fixtures/audio/generate.ts";
+import { makeLongSpeechOpus } from "../harness/audio-fixtures/generate.ts";
 
 const { values } = parseArgs({
   options: {

@@ -1,8 +1,8 @@
 // `npm run local`: a real redis-server behind the Upstash-compatible REST server, until Ctrl-C.
 import { loadConfigOrExit } from "../handler/config/load.ts";
 import { WorkerError } from "../handler/errors.ts";
-import { startLocalStack } from "./local-stack.ts";
-import { removeLocalStackInfo, writeLocalStackInfo } from "./local-stack-file.ts";
+import { startLocalStack } from "../handler/local-stack/stack.ts";
+import { removeLocalStackInfo, writeLocalStackInfo } from "../handler/local-stack/stack-file.ts";
 
 const json = process.argv.includes("--json");
 const config = loadConfigOrExit();

@@ -12,7 +12,7 @@
 import { pathToFileURL } from "node:url";
 import { registerSecret } from "../handler/config/secret.ts";
 import { createLogger } from "../handler/log/logger.ts";
-import { startUpstashRestServer, type UpstashRestServer } from "./upstash-rest/server.ts";
+import { startUpstashRestServer, type UpstashRestServer } from "../handler/local-stack/rest/server.ts";
 
 export interface RestServerSettings {
   redis: { host: string; port: number };

@@ -3,9 +3,9 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa, type ResultPromise } from "execa";
-import { WorkerError } from "../handler/errors.ts";
+import { WorkerError } from "../errors.ts";
 import { findExecutable } from "./find-executable.ts";
-import { freePort } from "./ports.ts";
+import { freePort } from "../net/ports.ts";
 
 export interface RedisServer {
   host: string;

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { registerSecret } from "../handler/config/secret.ts";
+import { registerSecret } from "../config/secret.ts";
 import { startRedisServer, type RedisServer } from "./redis-server.ts";
-import { startUpstashRestServer, type UpstashRestServer } from "./upstash-rest/server.ts";
+import { startUpstashRestServer, type UpstashRestServer } from "./rest/server.ts";
 
 export interface LocalStack {
   redis: RedisServer;

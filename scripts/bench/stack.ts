@@ -7,8 +7,8 @@ import { Secret, registerSecret } from "../../handler/config/secret.ts";
 import { QueueAdmin } from "../../handler/queue/admin.ts";
 import { VoiceQueue, type QueuePolicy } from "../../handler/queue/queue.ts";
 import { createUpstashClient } from "../../handler/queue/redis.ts";
-import { startRedisServer, type RedisServer } from "../../harness/redis-server.ts";
-import { startUpstashRestServer, type UpstashRestServer } from "../../harness/upstash-rest/server.ts";
+import { startRedisServer, type RedisServer } from "../../handler/local-stack/redis-server.ts";
+import { startUpstashRestServer, type UpstashRestServer } from "../../handler/local-stack/rest/server.ts";
 
 export interface ProofStack {
   redis: RedisServer;

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../handler/config/load.ts";
 import { ModelPolicy, parseModelList, STANDARD_MODELS } from "../../handler/asr/models.ts";
 import { WorkerError } from "../../handler/errors.ts";
-import { startLocalStack, type LocalStack } from "../../harness/local-stack.ts";
+import { startLocalStack, type LocalStack } from "../../handler/local-stack/stack.ts";
 import { startWorkerProcess } from "../helpers/worker-process.ts";
 import { makeHarness, rejection, tone, type Harness } from "./helpers.ts";
 import { doubleEnv, runTestInput, startAudioServer, type AudioServer } from "./worker.ts";

@@ -4,7 +4,7 @@ import { readFile } from "node:fs/promises";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { loadVoiceMessage } from "../../handler/audio/index.ts";
 import { createLogger } from "../../handler/log/logger.ts";
-import { audioFixtures, type AudioFixtures } from "../fixtures/audio/generate.ts";
+import { audioFixtures, type AudioFixtures } from "../../harness/audio-fixtures/generate.ts";
 import { captureLog, expectNoLeftovers, expectWorkerError, makeTempBase, removeTempBase, startHttpServer, testLimits, type TestServer } from "./helpers.ts";
 
 let fx: AudioFixtures;

@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { summarizeStderr } from "../../handler/audio/ffmpeg-policy.ts";
 import { loadVoiceMessage, type AudioLimits, type AudioSource } from "../../handler/audio/index.ts";
 import { createLogger } from "../../handler/log/logger.ts";
-import { audioFixtures, type AudioFixtures } from "../fixtures/audio/generate.ts";
+import { audioFixtures, type AudioFixtures } from "../../harness/audio-fixtures/generate.ts";
 import {
   captureLog, expectNoLeftovers, expectWorkerError, makeTempBase, removeTempBase, startHttpServer, startRawServer, testLimits, type TestServer,
 } from "./helpers.ts";

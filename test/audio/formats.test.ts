@@ -3,7 +3,7 @@
 import { readFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadVoiceMessage, pcmSeconds, type DecodedAudio } from "../../handler/audio/index.ts";
-import { audioFixtures, FORMATS, type AudioFixtures } from "../fixtures/audio/generate.ts";
+import { audioFixtures, FORMATS, type AudioFixtures } from "../../harness/audio-fixtures/generate.ts";
 import { expectNoLeftovers, makeTempBase, removeTempBase, startHttpServer, testLimits, type TestServer } from "./helpers.ts";
 
 let fx: AudioFixtures;

@@ -16,7 +16,7 @@ import type { TranscriptAnalyzer } from "../../handler/llm/index.ts";
 import { createLogger } from "../../handler/log/logger.ts";
 import { parseJobInput } from "../../handler/pipeline/input.ts";
 import { prepareVoiceMessage, type PipelineDeps } from "../../handler/pipeline/pipeline.ts";
-import { audioFixtures, type AudioFixtures } from "../fixtures/audio/generate.ts";
+import { audioFixtures, type AudioFixtures } from "../../harness/audio-fixtures/generate.ts";
 import { bodyBytesBefore, startFramedPeer, waitUntil, type FramedPeer, type Framing, type PeerEnding, type StallPoint } from "./framed-peer.ts";
 import { expectWorkerError, testLimits } from "./helpers.ts";
 

@@ -9,10 +9,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { Redis } from "@upstash/redis";
-import { findExecutable } from "../../harness/find-executable.ts";
-import { startRedisServer, type RedisServer } from "../../harness/redis-server.ts";
-import { checkRestServer, startRestServer } from "../../harness/rest-server.ts";
-import { startLocalStack } from "../../harness/local-stack.ts";
+import { findExecutable } from "../../handler/local-stack/find-executable.ts";
+import { startRedisServer, type RedisServer } from "../../handler/local-stack/redis-server.ts";
+import { checkRestServer, startRestServer } from "../../scripts/rest-server.ts";
+import { startLocalStack } from "../../handler/local-stack/stack.ts";
 import { startRunpodDevServer } from "../../harness/runpod-dev-server.ts";
 import { startWorkerProcess } from "../helpers/worker-process.ts";
 import { loadCompose, read } from "./files.ts";
@@ -52,7 +52,7 @@ describe("docker compose config (client side)", () => {
   });
 });
 
-describe("upstash-rest: harness/rest-server.ts in front of a separate redis", () => {
+describe("upstash-rest: scripts/rest-server.ts in front of a separate redis", () => {
   let redis: RedisServer;
   beforeAll(async () => {
     redis = await startRedisServer();

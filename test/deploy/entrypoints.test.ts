@@ -123,7 +123,7 @@ describe("the image's build context (.dockerignore)", () => {
   it("contains every file the image's programs load", () => {
     const entries = [
       ...scriptProgram("start"), ...scriptProgram("diagnose"), ...scriptProgram("queue"), ...scriptProgram("probe"),
-      "harness/rest-server.ts", "harness/runpod-dev.ts", "harness/compose-push.ts",
+      "scripts/rest-server.ts", "harness/runpod-dev.ts", "harness/compose-push.ts",
     ];
     const needed = new Set<string>(["package.json", "package-lock.json", "sidecar/main.py", "sidecar/requirements.txt"]);
     for (const e of entries) for (const f of loadedFiles(e)) needed.add(f);
@@ -133,9 +133,17 @@ describe("the image's build context (.dockerignore)", () => {
     expect([...needed].filter((f) => !inImage(f))).toEqual([]);
   });
 
+  it("every TypeScript file in the image loads only files that are in the image (a tool that needs test/ stays out)", () => {
+    const shipped = repoFiles.filter((f) => f.endsWith(".ts") && inImage(f));
+    expect(shipped).toContain("handler/main.ts");
+    expect(shipped.filter((f) => f.startsWith("scripts/bench") || f.startsWith("scripts/chaos"))).toEqual([]);
+    const missing = shipped.flatMap((f) => [...loadedFiles(f)].filter((g) => !inImage(g)).map((g) => `${f} -> ${g}`));
+    expect(missing).toEqual([]);
+  });
+
   it("the image's programs import only production dependencies (the image installs with npm ci --omit=dev)", () => {
     const pkg = JSON.parse(read("package.json")) as { dependencies: Record<string, string> };
-    const entries = [...scriptProgram("start"), ...scriptProgram("diagnose"), ...scriptProgram("queue"), "harness/rest-server.ts", "harness/runpod-dev.ts", "harness/compose-push.ts"];
+    const entries = [...scriptProgram("start"), ...scriptProgram("diagnose"), ...scriptProgram("queue"), "scripts/rest-server.ts", "harness/runpod-dev.ts", "harness/compose-push.ts"];
     const bare = new Set<string>();
     for (const e of entries) {
       for (const f of [...loadedFiles(e)].filter((x) => x.endsWith(".ts"))) {

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../handler/config/load.ts";
 import { settingsShape } from "../../handler/config/schema.ts";
 import { selectMode } from "../../handler/worker/mode.ts";
-import { restServerSettings } from "../../harness/rest-server.ts";
+import { restServerSettings } from "../../scripts/rest-server.ts";
 import { startRunpodDevServer } from "../../harness/runpod-dev-server.ts";
 import {
   assignments, loadCompose, loadHub, loadHubTests, loadRunpodToml, instructionsOf, parseDockerfile, read, stageEnv,
@@ -18,10 +18,10 @@ const NON_SETTINGS: Record<string, string> = {
   PYTHONDONTWRITEBYTECODE: "Dockerfile ENV: /app is read-only for the worker user; Python must not try to write .pyc files",
   HF_HUB_OFFLINE: "Dockerfile ENV: huggingface_hub never touches the network; the model is baked in",
   DEBIAN_FRONTEND: "Dockerfile build-time ARG only (never in the final image): apt-get without tzdata prompts",
-  REDIS_HOST: "harness/rest-server.ts: the redis it serves (compose's upstash-rest service)",
-  REDIS_PORT: "harness/rest-server.ts: the redis it serves",
-  REST_HOST: "harness/rest-server.ts: where it listens",
-  REST_PORT: "harness/rest-server.ts: where it listens",
+  REDIS_HOST: "scripts/rest-server.ts: the redis it serves (compose's upstash-rest service)",
+  REDIS_PORT: "scripts/rest-server.ts: the redis it serves",
+  REST_HOST: "scripts/rest-server.ts: where it listens",
+  REST_PORT: "scripts/rest-server.ts: where it listens",
   RUNPOD_DEV_API_KEY: "compose interpolation only: the development key runpod-dev and its worker share",
 };
 
@@ -73,7 +73,7 @@ describe("environment variable names in the deployment files", () => {
     expect(names.filter((n) => !known(n))).toEqual(["UPSTASH_REDIS_URL"]);
   });
 
-  it("harness/rest-server.ts reads exactly the REDIS_/REST_ names compose gives it", () => {
+  it("scripts/rest-server.ts reads exactly the REDIS_/REST_ names compose gives it", () => {
     const env = compose.services["upstash-rest"]!.environment!;
     const s = restServerSettings(env);
     expect(s).toEqual({ redis: { host: "redis", port: 6379 }, host: "0.0.0.0", port: 8079, token: env.UPSTASH_REDIS_REST_TOKEN });

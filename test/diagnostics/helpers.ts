@@ -6,7 +6,7 @@ import { chmodSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync 
 import { join } from "node:path";
 import { createHash } from "node:crypto";
 import { loadDiagnoseConfig } from "../../diagnostics/config.ts";
-import { findExecutable } from "../../harness/find-executable.ts";
+import { findExecutable } from "../../handler/local-stack/find-executable.ts";
 import { runDiagnose } from "../../diagnostics/run.ts";
 import type { DiagnoseFlags, StepId, StepResult } from "../../diagnostics/types.ts";
 import { FIXTURES, makeHost, REPO, type Host, type HostSpec, type LibStore } from "../probe/host.ts";

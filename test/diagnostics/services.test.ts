@@ -9,9 +9,9 @@ import { Redis } from "@upstash/redis";
 import { loadDiagnoseConfig } from "../../diagnostics/config.ts";
 import { runDiagnose } from "../../diagnostics/run.ts";
 import type { DiagnoseFlags, StepResult } from "../../diagnostics/types.ts";
-import { startLocalStack, type LocalStack } from "../../harness/local-stack.ts";
-import { freePort } from "../../harness/ports.ts";
-import { reply, startFakeGemini, type FakeGemini } from "../peers/gemini-server.ts";
+import { startLocalStack, type LocalStack } from "../../handler/local-stack/stack.ts";
+import { freePort } from "../../handler/net/ports.ts";
+import { reply, startFakeGemini, type FakeGemini } from "../../harness/gemini-server.ts";
 
 const GEMINI_KEY = "AIzaSyDiagnoseTestKey0123456789abcdefghij";
 

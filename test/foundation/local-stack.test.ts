@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { execa } from "execa";
 import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
-import { startRedisServer, findRedisServer } from "../../harness/redis-server.ts";
+import { startRedisServer, findRedisServer } from "../../handler/local-stack/redis-server.ts";
 
 /** Gone, or a zombie nobody has reaped yet (it holds no port, no memory). */
 function isGone(pid: number): boolean {
@@ -29,7 +29,7 @@ async function waitGone(pid: number, ms = 20_000): Promise<boolean> {
 
 /** Starts `npm run local`'s program directly (one node process) and reads its JSON line. */
 async function startLocalCli() {
-  const child = execa("node", ["--import", "tsx", "harness/local.ts", "--json"], { env: { LOCAL_REST_PORT: "0" }, reject: false });
+  const child = execa("node", ["--import", "tsx", "scripts/local.ts", "--json"], { env: { LOCAL_REST_PORT: "0" }, reject: false });
   const rl = createInterface({ input: child.stdout });
   const first = await new Promise<string>((resolve, reject) => {
     rl.once("line", resolve);

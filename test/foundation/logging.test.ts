@@ -3,7 +3,7 @@ import { Redis } from "@upstash/redis";
 import { createLogger, jobLogger } from "../../handler/log/logger.ts";
 import { loadConfig } from "../../handler/config/load.ts";
 import { WorkerError } from "../../handler/errors.ts";
-import { startLocalStack } from "../../harness/local-stack.ts";
+import { startLocalStack } from "../../handler/local-stack/stack.ts";
 import { captureLines } from "../helpers/log-capture.ts";
 
 describe("logging", () => {

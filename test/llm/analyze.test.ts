@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createAnalyzer, analysisJsonSchema, analysisOptionsSchema } from "../../handler/llm/index.ts";
 import { loadPrompt } from "../../handler/llm/prompt.ts";
-import { reply, SAMPLE_ANALYSIS, startFakeGemini, type FakeGemini } from "../peers/gemini-server.ts";
+import { reply, SAMPLE_ANALYSIS, startFakeGemini, type FakeGemini } from "../../harness/gemini-server.ts";
 import { captureLogger, fakeClock, sentPrompt, sentSystem, TEST_KEY, testConfig } from "./helpers.ts";
 
 const TRANSCRIPT = "Hi, this is Anna from the dental practice. Your appointment on Tuesday moves to Friday at ten. Please call us back to confirm.";

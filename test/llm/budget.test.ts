@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { estimateTokens, fitToBudget } from "../../handler/llm/budget.ts";
 import { createAnalyzer } from "../../handler/llm/index.ts";
-import { startFakeGemini, type FakeGemini } from "../peers/gemini-server.ts";
+import { startFakeGemini, type FakeGemini } from "../../harness/gemini-server.ts";
 import { captureLogger, fakeClock, sentPrompt, TEST_KEY, testConfig } from "./helpers.ts";
 
 describe("token estimate", () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createAnalyzer, type AnalysisOutcome } from "../../handler/llm/index.ts";
-import { reply, SAMPLE_ANALYSIS, startFakeGemini, type FakeGemini } from "../peers/gemini-server.ts";
+import { reply, SAMPLE_ANALYSIS, startFakeGemini, type FakeGemini } from "../../harness/gemini-server.ts";
 import { captureLogger, fakeClock, TEST_KEY, testConfig } from "./helpers.ts";
 
 const TRANSCRIPT = "Hello, this is Sam. Please send the signed contract by Monday.";

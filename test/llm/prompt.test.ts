@@ -6,7 +6,7 @@ import { WorkerError } from "../../handler/errors.ts";
 import { createAnalyzer } from "../../handler/llm/index.ts";
 import { DEFAULT_PROMPT_FILE, loadPrompt } from "../../handler/llm/prompt.ts";
 import { analysisJsonSchema, analysisSchema, SUPPORTED_SCHEMA_KEYWORDS } from "../../handler/llm/schema.ts";
-import { SAMPLE_ANALYSIS, startFakeGemini, type FakeGemini } from "../peers/gemini-server.ts";
+import { SAMPLE_ANALYSIS, startFakeGemini, type FakeGemini } from "../../harness/gemini-server.ts";
 import { captureLogger, fakeClock, sentPrompt, sentSystem, TEST_KEY, testConfig } from "./helpers.ts";
 
 let dir: string;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { freePort } from "../../harness/ports.ts";
+import { freePort } from "../../handler/net/ports.ts";
 import { createAnalyzer, type AnalysisOutcome } from "../../handler/llm/index.ts";
-import { reply, startFakeGemini, type FakeGemini } from "../peers/gemini-server.ts";
+import { reply, startFakeGemini, type FakeGemini } from "../../harness/gemini-server.ts";
 import { captureLogger, fakeClock, testConfig } from "./helpers.ts";
 
 const TRANSCRIPT = "Hi, it's Tom. The server room is flooding, call me right now.";

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAnalyzer, type AnalysisOutcome } from "../../handler/llm/index.ts";
 import type { GeminiClient } from "../../handler/llm/gemini.ts";
-import { reply, startFakeGemini, type FakeGemini, type ScriptedReply } from "../peers/gemini-server.ts";
+import { reply, startFakeGemini, type FakeGemini, type ScriptedReply } from "../../harness/gemini-server.ts";
 import { captureLogger, fakeClock, TEST_KEY, testConfig } from "./helpers.ts";
 
 // One key shaped like Google's (caught by value and by pattern), one that only the

@@ -1,7 +1,7 @@
 // The bad-input corpus: what each hostile or broken job is and the error code it must end with.
-// Audio files come from the audio stage's fixtures (test/fixtures/audio/generate.ts).
+// Audio files come from the audio stage's fixtures (harness/audio-fixtures/generate.ts).
 import { readFileSync } from "node:fs";
-import type { AudioFixtures } from "../fixtures/audio/generate.ts";
+import type { AudioFixtures } from "../../harness/audio-fixtures/generate.ts";
 
 export interface CorpusEnv {
   fx: AudioFixtures;

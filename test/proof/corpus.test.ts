@@ -14,15 +14,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readyScore, type JobStatus } from "../../handler/queue/job.ts";
 import { QueueScripts } from "../../handler/queue/scripts.ts";
 import { parseErrorReport } from "../../handler/runpod/result.ts";
-import { freePort } from "../../harness/ports.ts";
+import { freePort } from "../../handler/net/ports.ts";
 import { startRunpodDevServer, type RunpodDevServer } from "../../harness/runpod-dev-server.ts";
 import { readJobs } from "../../scripts/bench/jobs.ts";
 import { newPrefix, startProofStack, type ProofStack } from "../../scripts/bench/stack.ts";
 import { sleep } from "../../scripts/bench/stats.ts";
 import { startWorkerProcess, type WorkerProcess } from "../../scripts/bench/worker-process.ts";
 import { startHttpServer, type TestServer } from "../audio/helpers.ts";
-import { audioFixtures } from "../fixtures/audio/generate.ts";
-import { SAMPLE_ANALYSIS, startFakeGemini, type FakeGemini } from "../peers/gemini-server.ts";
+import { audioFixtures } from "../../harness/audio-fixtures/generate.ts";
+import { SAMPLE_ANALYSIS, startFakeGemini, type FakeGemini } from "../../harness/gemini-server.ts";
 import { QUEUE_CASES, RUNPOD_CASES, hlsPlaylist, type CorpusEnv } from "./corpus-cases.ts";
 
 const TEXT = "Please call me back about the invoice tomorrow.";

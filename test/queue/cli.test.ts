@@ -3,7 +3,7 @@ import { execa } from "execa";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startLocalStack, type LocalStack } from "../../harness/local-stack.ts";
+import { startLocalStack, type LocalStack } from "../../handler/local-stack/stack.ts";
 
 let stack: LocalStack;
 let env: Record<string, string>;

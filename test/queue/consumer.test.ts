@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { setTimeout as sleep } from "node:timers/promises";
-import { startLocalStack, type LocalStack } from "../../harness/local-stack.ts";
+import { startLocalStack, type LocalStack } from "../../handler/local-stack/stack.ts";
 import { QueueAdmin } from "../../handler/queue/admin.ts";
 import { QueueConsumer, type JobHandler } from "../../handler/queue/consumer.ts";
 import { WorkerRegistry, listWorkers } from "../../handler/queue/registry.ts";

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { startLocalStack, type LocalStack } from "../../harness/local-stack.ts";
+import { startLocalStack, type LocalStack } from "../../handler/local-stack/stack.ts";
 import { QueueAdmin } from "../../handler/queue/admin.ts";
 import { retryDelayMs } from "../../handler/queue/backoff.ts";
 import { fakeClock, queueOn, urlJob } from "../helpers/queue.ts";

@@ -5,7 +5,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Redis } from "@upstash/redis";
-import { startLocalStack, type LocalStack } from "../../harness/local-stack.ts";
+import { startLocalStack, type LocalStack } from "../../handler/local-stack/stack.ts";
 
 interface Target {
   name: string;

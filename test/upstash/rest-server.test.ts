@@ -12,9 +12,9 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startWorkerProcess } from "../helpers/worker-process.ts";
-import { startLocalStack, type LocalStack } from "../../harness/local-stack.ts";
-import { startUpstashRestServer } from "../../harness/upstash-rest/server.ts";
-import { sseEvent } from "../../harness/upstash-rest/subscribe.ts";
+import { startLocalStack, type LocalStack } from "../../handler/local-stack/stack.ts";
+import { startUpstashRestServer } from "../../handler/local-stack/rest/server.ts";
+import { sseEvent } from "../../handler/local-stack/rest/subscribe.ts";
 import { commandTable, restClient, untilTrue, type Rest } from "./rest-helpers.ts";
 
 let stack: LocalStack;
@@ -236,7 +236,7 @@ describe("REST server: /subscribe and /psubscribe (server-sent events)", () => {
 describe("REST server program (compose's upstash-rest service)", () => {
   it("survives each request the issue found harmful, keeps serving, and exits 0 on SIGTERM", async () => {
     const token = `proc-${randomUUID()}`;
-    const child = execa("node", ["--import", "tsx", "harness/rest-server.ts"], {
+    const child = execa("node", ["--import", "tsx", "scripts/rest-server.ts"], {
       env: { REDIS_HOST: stack.redis.host, REDIS_PORT: String(stack.redis.port), REST_PORT: "0", UPSTASH_REDIS_REST_TOKEN: token },
       reject: false,
     });

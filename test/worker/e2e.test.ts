@@ -9,9 +9,9 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import runpodSdk from "runpod-sdk";
-import { startLocalStack, type LocalStack } from "../../harness/local-stack.ts";
+import { startLocalStack, type LocalStack } from "../../handler/local-stack/stack.ts";
 import { startRunpodDevServer, type RunpodDevServer } from "../../harness/runpod-dev-server.ts";
-import { reply, startFakeGemini, SAMPLE_ANALYSIS, type FakeGemini } from "../peers/gemini-server.ts";
+import { reply, startFakeGemini, SAMPLE_ANALYSIS, type FakeGemini } from "../../harness/gemini-server.ts";
 import { startWorkerProcess } from "../helpers/worker-process.ts";
 
 const SPEECH = "sidecar/smoke/speech.wav";

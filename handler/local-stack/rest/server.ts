@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { listen, readBody } from "../../handler/net/http-server.ts";
+import { listen, readBody } from "../../net/http-server.ts";
 import { timingSafeEqual } from "node:crypto";
 import { Command, Redis as IORedis, type RedisOptions } from "ioredis";
 import { encodeReply, toArgs, toJson, type JsonReply, type RedisReply } from "./encode.ts";
