@@ -50,7 +50,7 @@ export const SETTINGS = {
   // Quick mode idles at a shorter maximum (same heartbeat ratio) and scales to the default.
   idle_poll_max_ms: quick ? 2000 : DEFAULT_IDLE_MAX_MS,
   idle_heartbeat_ms: quick ? 6000 : DEFAULT_HEARTBEAT_MS,
-  worker: { CONCURRENCY: 1, LEASE_MS: 60_000, LOG_LEVEL: "info", DEVICE: "auto (probe runs; no GPU here means CPU)" },
+  worker: { CONCURRENCY: 1, LEASE_MS: 60_000, LOG_LEVEL: "info", DEVICE: "auto (preflight runs; no GPU here means CPU)" },
 };
 
 export const TARGETS = {
@@ -96,7 +96,7 @@ async function main(): Promise<void> {
       ...stack.workerEnv(),
       QUEUE_PREFIX: prefix,
       DEVICE: "auto",
-      PROBE_CACHE_DIR: join(dir, "probe-cache"),
+      PROBE_CACHE_DIR: join(dir, "preflight-cache"),
       AUDIO_TMP_DIR: dir,
       LOG_LEVEL: "info",
       FAKE_FW_MS_PER_AUDIO_S: String(engine.msPerAudioS),

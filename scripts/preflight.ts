@@ -1,14 +1,15 @@
-// `npm run probe [-- --json] [--fresh] [--no-cache]`: can this host transcribe on CUDA?
+// `npm run preflight [-- --json] [--fresh] [--no-cache]`: can this host transcribe on CUDA?
+// (`npm run probe` is an alias kept for existing users.)
 // Exit 0: verdict ok (usable GPU). 1: any other verdict. 2: usage or configuration error.
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig } from "../handler/config/load.ts";
 import { toErrorInfo } from "../handler/errors.ts";
-import { probeOptionsFromConfig } from "../handler/probe/config.ts";
-import { decideDevice, type DeviceDecision } from "../handler/probe/device-policy.ts";
-import { runProbe, type ProbeReport } from "../handler/probe/probe.ts";
+import { preflightOptionsFromConfig } from "../handler/preflight/config.ts";
+import { decideDevice, type DeviceDecision } from "../handler/preflight/device-policy.ts";
+import { runPreflight, type PreflightReport } from "../handler/preflight/preflight.ts";
 import { usageError as exitUsage } from "./usage.ts";
 
-const USAGE = `Usage: npm run probe [-- --json] [--fresh] [--no-cache]
+const USAGE = `Usage: npm run preflight [-- --json] [--fresh] [--no-cache]
   --json      print the verdict as one JSON object
   --fresh     ignore a cached verdict (re-run the CUDA smoke transcription)
   --no-cache  neither read nor write the verdict cache
@@ -39,17 +40,17 @@ async function main(): Promise<number> {
   let config;
   try {
     config = loadConfig(process.env, ".env");
-    options = probeOptionsFromConfig(config, process.env, { fresh: flags.fresh, useCache: !flags["no-cache"] });
+    options = preflightOptionsFromConfig(config, process.env, { fresh: flags.fresh, useCache: !flags["no-cache"] });
   } catch (err) {
     if (err instanceof ConfigError) usageError(err.message);
     throw err;
   }
 
-  const report = await runProbe(options);
+  const report = await runPreflight(options);
   let decision: DeviceDecision | null = null;
   let decisionError: { code: string; message: string } | null = null;
   try {
-    decision = await decideDevice({ device: config.DEVICE, cpuThreads: config.CPU_THREADS, probe: async () => report });
+    decision = await decideDevice({ device: config.DEVICE, cpuThreads: config.CPU_THREADS, preflight: async () => report });
   } catch (err) {
     decisionError = toErrorInfo(err);
   }
@@ -59,7 +60,7 @@ async function main(): Promise<number> {
   return report.verdict.ok ? 0 : 1;
 }
 
-function toJson(r: ProbeReport, device: string, decision: DeviceDecision | null, decisionError: { code: string; message: string } | null) {
+function toJson(r: PreflightReport, device: string, decision: DeviceDecision | null, decisionError: { code: string; message: string } | null) {
   const v = r.verdict;
   return {
     ok: v.ok,
@@ -79,10 +80,10 @@ function toJson(r: ProbeReport, device: string, decision: DeviceDecision | null,
   };
 }
 
-function human(r: ProbeReport, device: string, decision: DeviceDecision | null, decisionError: { code: string; message: string } | null): string {
+function human(r: PreflightReport, device: string, decision: DeviceDecision | null, decisionError: { code: string; message: string } | null): string {
   const v = r.verdict;
   const f = r.facts;
-  const lines = [`CUDA probe: ${v.code}${r.cached ? " (cached)" : ""}`, `  ${v.message}`];
+  const lines = [`CUDA preflight: ${v.code}${r.cached ? " (cached)" : ""}`, `  ${v.message}`];
   if (v.fix) lines.push(`  Fix: ${v.fix}`);
   if (f.gpu) {
     const g = f.gpu;
@@ -103,7 +104,7 @@ function human(r: ProbeReport, device: string, decision: DeviceDecision | null, 
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
-    process.stderr.write(`probe failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`preflight failed: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);
   },
 );

@@ -56,7 +56,7 @@ pinned_ct2() {
 }
 
 # The pip packages of the CUDA libraries a ctranslate2 release needs (Linux wheels): the same
-# rules as handler/probe/requirements.ts (test/setup keeps the two in sync).
+# rules as handler/preflight/requirements.ts (test/setup keeps the two in sync).
 ct2_cuda_pips() {
   [[ $1 =~ ^([0-9]+)\.([0-9]+)(\.([0-9]+))? ]] || return 1
   local major=${BASH_REMATCH[1]} minor=${BASH_REMATCH[2]} patch=${BASH_REMATCH[4]:-0}

@@ -1,7 +1,7 @@
 import { int, optionalStr, secret, str } from "../config/fields.ts";
 
 /** Transcript analysis with Gemini. */
-export const llmSettings = {
+export const analysisSettings = {
   GEMINI_API_KEY: secret({ doc: "Gemini API key. Unset: analysis is skipped, transcripts still delivered.", example: "AIza..." }),
   GEMINI_MODEL: str({
     default: "gemini-3.5-flash-lite",
@@ -42,7 +42,7 @@ export const llmSettings = {
   }),
   GEMINI_MAX_OUTPUT_TOKENS: int({ default: 4096, min: 256, doc: "Upper bound of tokens Gemini may generate per request.", example: "8192" }),
   GEMINI_PROMPT_FILE: optionalStr({
-    doc: "Prompt file (system instruction + prompt, with a version) replacing the built-in handler/llm/prompts/analysis.v1.md.",
+    doc: "Prompt file (system instruction + prompt, with a version) replacing the built-in handler/analysis/prompts/analysis.v1.md.",
     example: "/config/analysis.v2.md",
   }),
 };

@@ -3,7 +3,7 @@
 import { audioError } from "./errors.ts";
 import { guardedInput, runTool, summarizeStderr } from "./ffmpeg-policy.ts";
 
-export interface ProbeInfo {
+export interface FfprobeInfo {
   /** ffprobe's demuxer name, e.g. "ogg", "mov,mp4,m4a,3gp,3g2,mj2", "matroska,webm". */
   container: string;
   /** Codec of the first audio stream, e.g. "opus", "aac", "mp3". */
@@ -18,7 +18,7 @@ export interface ProbeInfo {
   sampleRate: number;
 }
 
-export interface ProbeOptions {
+export interface PreflightOptions {
   ffprobeBin: string;
   ffmpegBin: string;
   maxDurationS: number;
@@ -41,7 +41,7 @@ const seconds = (v: string | undefined): number | null => {
  * art) stream fails the whitelisted probe. ffmpeg itself only opens the mapped stream's decoder:
  * ask it whether an allowed audio stream exists, to tell "no audio" from "audio plus video".
  */
-async function classifyRefusedStream(path: string, refusedCodec: string, opts: ProbeOptions): Promise<never> {
+async function classifyRefusedStream(path: string, refusedCodec: string, opts: PreflightOptions): Promise<never> {
   const run = await runTool(opts.ffmpegBin, ["-nostdin", "-hide_banner", "-nostats", "-loglevel", "error", ...guardedInput(path), "-map", "0:a:0", "-t", "0", "-f", "null", "-"], {
     label: "ffmpeg (stream check)",
     timeoutMs: opts.timeoutMs,
@@ -57,7 +57,7 @@ async function classifyRefusedStream(path: string, refusedCodec: string, opts: P
   });
 }
 
-export async function probeAudio(path: string, opts: ProbeOptions): Promise<ProbeInfo> {
+export async function ffprobeAudio(path: string, opts: PreflightOptions): Promise<FfprobeInfo> {
   const run = await runTool(
     opts.ffprobeBin,
     [
@@ -88,7 +88,7 @@ export async function probeAudio(path: string, opts: ProbeOptions): Promise<Prob
   if (!audio) throw audioError("no_audio_stream", "the file has no audio stream");
 
   const durationS = seconds(json.format?.duration) ?? seconds(audio.duration);
-  const info: ProbeInfo = {
+  const info: FfprobeInfo = {
     container: json.format?.format_name ?? "unknown",
     codec: audio.codec_name ?? "unknown",
     durationS,

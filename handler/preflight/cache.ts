@@ -1,5 +1,5 @@
 // The verdict of the slow tiers (1 and 2) is cached: a CUDA smoke transcription costs a model
-// load. The key is everything that can change the answer; any change re-probes.
+// load. The key is everything that can change the answer; any change runs the preflight again.
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
@@ -26,9 +26,9 @@ interface CacheFile {
 const KEY_FIELDS: Array<keyof CacheKey> = ["driverVersion", "ctranslate2", "gpuUuid", "ldLibraryPath", "model", "computeType"];
 
 /** PROBE_CACHE_DIR, else $XDG_CACHE_HOME/voice-worker, else ~/.cache/voice-worker. */
-export function probeCachePath(env: Record<string, string | undefined>, cacheDir?: string): string {
+export function preflightCachePath(env: Record<string, string | undefined>, cacheDir?: string): string {
   const dir = cacheDir ?? join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), ".cache"), "voice-worker");
-  return join(dir, "probe.json");
+  return join(dir, "probe.json"); // the name predates "preflight": kept so existing caches stay valid
 }
 
 export function sameKey(a: CacheKey, b: CacheKey): boolean {
@@ -50,7 +50,7 @@ export function readCachedVerdict(path: string, key: CacheKey): Verdict | null {
   return file.verdict;
 }
 
-/** Written atomically (temp file + rename) so a killed probe never leaves half a file. */
+/** Written atomically (temp file + rename) so a killed preflight never leaves half a file. */
 export function writeCachedVerdict(path: string, key: CacheKey, verdict: Verdict, now = new Date()): void {
   mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.${process.pid}.tmp`;
@@ -60,8 +60,8 @@ export function writeCachedVerdict(path: string, key: CacheKey, verdict: Verdict
 }
 
 /**
- * Drops the cached verdict, so the next start probes again. For the sidecar client: when a
- * sidecar that the probe cleared aborts on CUDA at run time, the cached "ok" is wrong.
+ * Drops the cached verdict, so the next start runs the preflight again. For the sidecar client: when a
+ * sidecar that the preflight cleared aborts on CUDA at run time, the cached "ok" is wrong.
  */
 export function forgetCachedVerdict(path: string): void {
   rmSync(path, { force: true });

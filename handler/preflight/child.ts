@@ -1,4 +1,4 @@
-// One throwaway child process with a hard time limit: the probe's only way of touching CUDA,
+// One throwaway child process with a hard time limit: the preflight's only way of touching CUDA,
 // because a missing cuDNN aborts the process that loads it and a wedged driver hangs it.
 import { execa } from "execa";
 

@@ -1,8 +1,8 @@
-// The probe's options from the loaded config: one place the worker, the CLI and diagnose share.
+// The preflight's options from the loaded config: one place the worker, the CLI and diagnose share.
 import { REPO_ROOT, resolveSidecarPython } from "../asr/python.ts";
-import type { ProbeOptions } from "./probe.ts";
+import type { PreflightOptions } from "./preflight.ts";
 
-export interface ProbeConfig {
+export interface PreflightConfig {
   PROBE_TIMEOUT_MS: number;
   PROBE_SMOKE_TIMEOUT_MS: number;
   CUDA_COMPUTE_TYPE: string;
@@ -13,12 +13,12 @@ export interface ProbeConfig {
 
 export { REPO_ROOT } from "../asr/python.ts";
 
-/** ProbeOptions from the loaded settings: the one place the worker, the CLI and diagnose agree on. */
-export function probeOptionsFromConfig(
-  c: ProbeConfig & { WHISPER_MODEL: string; MODEL_DIR?: string; SIDECAR_PYTHON?: string; MODEL_DOWNLOAD?: string },
+/** PreflightOptions from the loaded settings: the one place the worker, the CLI and diagnose agree on. */
+export function preflightOptionsFromConfig(
+  c: PreflightConfig & { WHISPER_MODEL: string; MODEL_DIR?: string; SIDECAR_PYTHON?: string; MODEL_DOWNLOAD?: string },
   env: Record<string, string | undefined>,
-  extra: Partial<ProbeOptions> = {},
-): ProbeOptions {
+  extra: Partial<PreflightOptions> = {},
+): PreflightOptions {
   return {
     python: resolveSidecarPython(c.SIDECAR_PYTHON, REPO_ROOT),
     env,

@@ -2,7 +2,7 @@
 import { availableParallelism } from "node:os";
 import { WorkerError } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
-import type { ProbeReport } from "./probe.ts";
+import type { PreflightReport } from "./preflight.ts";
 import type { Verdict } from "./verdict.ts";
 
 export type DeviceSetting = "auto" | "cuda" | "cpu";
@@ -14,7 +14,7 @@ export interface DeviceDecision {
   cpu_threads: number;
   /** Why CUDA is not used although DEVICE=auto asked for it to be tried; null otherwise. */
   fallback_reason: string | null;
-  /** The probe's verdict; null with DEVICE=cpu (no probe). */
+  /** The preflight's verdict; null with DEVICE=cpu (no preflight). */
   verdict: Verdict | null;
 }
 
@@ -22,8 +22,8 @@ export interface DevicePolicyInput {
   device: DeviceSetting;
   /** CPU_THREADS; 0: every core this process may use. */
   cpuThreads: number;
-  /** Runs (or reads the cached) probe; not called with DEVICE=cpu. */
-  probe: () => Promise<ProbeReport>;
+  /** Runs (or reads the cached) preflight; not called with DEVICE=cpu. */
+  preflight: () => Promise<PreflightReport>;
   cores?: number;
   log?: Logger;
 }
@@ -39,11 +39,11 @@ export async function decideDevice(input: DevicePolicyInput): Promise<DeviceDeci
   const onCpu = (fallback_reason: string | null, v: Verdict | null): DeviceDecision => ({ device: "cpu", compute_type: CPU_COMPUTE_TYPE, cpu_threads: threads, fallback_reason, verdict: v });
 
   if (input.device === "cpu") {
-    input.log?.info({ device: "cpu", compute_type: CPU_COMPUTE_TYPE, cpu_threads: threads }, "DEVICE=cpu: CUDA probe skipped");
+    input.log?.info({ device: "cpu", compute_type: CPU_COMPUTE_TYPE, cpu_threads: threads }, "DEVICE=cpu: CUDA preflight skipped");
     return onCpu(null, null);
   }
 
-  const report = await input.probe();
+  const report = await input.preflight();
   const v = report.verdict;
   if (v.ok) {
     const decision: DeviceDecision = { device: "cuda", compute_type: v.computeType ?? "float16", cpu_threads: threads, fallback_reason: null, verdict: v };
@@ -51,7 +51,7 @@ export async function decideDevice(input: DevicePolicyInput): Promise<DeviceDeci
     return decision;
   }
   if (input.device === "cuda") {
-    throw new WorkerError("cuda_unusable", `DEVICE=cuda but CUDA is unusable (${v.code}): ${v.message} Fix: ${v.fix ?? "see npm run probe"}`, {
+    throw new WorkerError("cuda_unusable", `DEVICE=cuda but CUDA is unusable (${v.code}): ${v.message} Fix: ${v.fix ?? "see npm run preflight"}`, {
       retryable: false,
       details: { verdict: v },
     });

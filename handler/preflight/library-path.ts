@@ -54,7 +54,7 @@ export interface SidecarLibraryEnv {
   libDirs: string[];
 }
 
-/** What the sidecar (and every probe child) gets as LD_LIBRARY_PATH for interpreter `python`. */
+/** What the sidecar (and every preflight child) gets as LD_LIBRARY_PATH for interpreter `python`. */
 export async function sidecarLibraryEnv(
   python: string,
   baseEnv: Record<string, string | undefined>,
@@ -65,7 +65,7 @@ export async function sidecarLibraryEnv(
   return { LD_LIBRARY_PATH: buildLdLibraryPath(libDirs, baseEnv.LD_LIBRARY_PATH), libDirs };
 }
 
-/** One rule for the sidecar interpreter, wherever it is needed (the sidecar, the probe, diagnose). */
+/** One rule for the sidecar interpreter, wherever it is needed (the sidecar, the preflight, diagnose). */
 export { resolveSidecarPython } from "../asr/python.ts";
 
 function isDir(path: string): boolean {

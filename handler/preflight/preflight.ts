@@ -1,9 +1,9 @@
-// The CUDA preflight probe. Tier 0: nvidia-smi and what ctranslate2 sees. Tier 1: dlopen the
+// The CUDA preflight. Tier 0: nvidia-smi and what ctranslate2 sees. Tier 1: dlopen the
 // sonames the installed ctranslate2 needs. Tier 2: a CUDA smoke transcription of real speech.
 // Tiers 0 and 1 run every time (under a second); tier 2's verdict is cached.
 import { readFileSync } from "node:fs";
 import { WorkerError } from "../errors.ts";
-import { probeCachePath, readCachedVerdict, writeCachedVerdict, type CacheKey } from "./cache.ts";
+import { preflightCachePath, readCachedVerdict, writeCachedVerdict, type CacheKey } from "./cache.ts";
 import { sidecarLibraryEnv } from "./library-path.ts";
 import { queryNvidiaSmi, visibleGpu, type GpuInfo, type NvidiaSmiResult } from "./nvidia-smi.ts";
 import { checkLibraries, ctranslate2Facts, SMOKE_CLIP, SMOKE_TEXT, type Ct2Facts, type LibraryReport } from "./python-tiers.ts";
@@ -11,7 +11,7 @@ import { driverSatisfies, requiredSonames, requirementsFor, type CudaRequirement
 import { classifySmoke, cudaComputePlan, runSmoke, type SmokeOutcome } from "./smoke.ts";
 import { CPU_FALLBACK_HINT, cudnnFix, driverFix, pipInstall, verdict, type Verdict } from "./verdict.ts";
 
-export interface ProbeOptions {
+export interface PreflightOptions {
   /** The sidecar's interpreter (resolveSidecarPython). */
   python: string;
   /** Base environment of every child; LD_LIBRARY_PATH is built on top of it. */
@@ -39,7 +39,7 @@ export interface ProbeOptions {
   expectedText?: string;
 }
 
-export interface ProbeFacts {
+export interface PreflightFacts {
   python: string;
   ldLibraryPath: string;
   libDirs: string[];
@@ -51,23 +51,23 @@ export interface ProbeFacts {
   smoke: SmokeOutcome[];
 }
 
-export interface ProbeReport {
+export interface PreflightReport {
   verdict: Verdict;
   /** The verdict came from the cache (tier 2 skipped). */
   cached: boolean;
   cacheKey: CacheKey | null;
   cachePath: string | null;
-  facts: ProbeFacts;
+  facts: PreflightFacts;
   ms: number;
 }
 
 // Verdicts that a retry could change without a change of key are not cached.
 const NOT_CACHED = new Set(["timeout", "smoke_failed", "model_missing"]);
 
-export async function runProbe(opts: ProbeOptions): Promise<ProbeReport> {
+export async function runPreflight(opts: PreflightOptions): Promise<PreflightReport> {
   const started = Date.now();
-  const facts: ProbeFacts = { python: opts.python, ldLibraryPath: opts.env.LD_LIBRARY_PATH ?? "", libDirs: [], nvidiaSmi: null, gpu: null, ctranslate2: null, requirements: null, libraries: null, smoke: [] };
-  const report = (v: Verdict, extra: Partial<ProbeReport> = {}): ProbeReport => ({ verdict: v, cached: false, cacheKey: null, cachePath: null, facts, ms: Date.now() - started, ...extra });
+  const facts: PreflightFacts = { python: opts.python, ldLibraryPath: opts.env.LD_LIBRARY_PATH ?? "", libDirs: [], nvidiaSmi: null, gpu: null, ctranslate2: null, requirements: null, libraries: null, smoke: [] };
+  const report = (v: Verdict, extra: Partial<PreflightReport> = {}): PreflightReport => ({ verdict: v, cached: false, cacheKey: null, cachePath: null, facts, ms: Date.now() - started, ...extra });
   const py = opts.python;
   const cpu = CPU_FALLBACK_HINT;
 
@@ -136,7 +136,7 @@ export async function runProbe(opts: ProbeOptions): Promise<ProbeReport> {
 
   // Tier 2, unless a verdict for exactly this host state is cached.
   const key: CacheKey = { driverVersion: driver, ctranslate2: req.ct2Version, gpuUuid: gpu?.uuid ?? null, ldLibraryPath: facts.ldLibraryPath, model: opts.model, computeType: opts.computeType ?? "auto" };
-  const cachePath = opts.useCache === false ? null : probeCachePath(opts.env, opts.cacheDir);
+  const cachePath = opts.useCache === false ? null : preflightCachePath(opts.env, opts.cacheDir);
   if (cachePath && !opts.fresh) {
     const hit = readCachedVerdict(cachePath, key);
     if (hit) return report(hit, { cached: true, cacheKey: key, cachePath });
@@ -146,7 +146,7 @@ export async function runProbe(opts: ProbeOptions): Promise<ProbeReport> {
   return report(v, { cacheKey: key, cachePath });
 }
 
-async function smokeTier(opts: ProbeOptions, env: Record<string, string | undefined>, req: CudaRequirements, driver: string | null, f: Ct2Facts, facts: ProbeFacts): Promise<Verdict> {
+async function smokeTier(opts: PreflightOptions, env: Record<string, string | undefined>, req: CudaRequirements, driver: string | null, f: Ct2Facts, facts: PreflightFacts): Promise<Verdict> {
   const expectedText = opts.expectedText ?? readFileSync(SMOKE_TEXT, "utf8");
   const plan = cudaComputePlan(opts.computeType ?? "auto", f.cudaComputeTypes);
   const ctx = { req, driver, python: opts.python, model: opts.model, expectedText };

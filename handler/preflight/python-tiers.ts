@@ -1,9 +1,9 @@
 // Tier 0 (ctranslate2 facts) and tier 1 (dlopen of the needed sonames), each in a fresh Python
-// child with the sidecar's environment. The Python side lives in sidecar/probe/.
+// child with the sidecar's environment. The Python side lives in sidecar/preflight/.
 import { fileURLToPath } from "node:url";
 import { lastJson, runChild, tail } from "./child.ts";
 
-export const PROBE_SCRIPTS_DIR = fileURLToPath(new URL("../../sidecar/probe/", import.meta.url));
+export const PROBE_SCRIPTS_DIR = fileURLToPath(new URL("../../sidecar/preflight/", import.meta.url));
 export const SMOKE_CLIP = fileURLToPath(new URL("../../sidecar/smoke/speech.wav", import.meta.url));
 export const SMOKE_TEXT = fileURLToPath(new URL("../../sidecar/smoke/speech.txt", import.meta.url));
 

@@ -68,7 +68,7 @@ const CUBLAS = (major: 11 | 12) => ({
 
 /**
  * The requirements of one ctranslate2 version. Versions outside 3.x/4.x are refused: 5.x may
- * change the CUDA stack, and guessing would make the probe's advice wrong.
+ * change the CUDA stack, and guessing would make the preflight's advice wrong.
  */
 export function requirementsFor(ct2Version: string): CudaRequirements {
   const m = /^(\d+)\.(\d+)(?:\.(\d+))?/.exec(ct2Version.trim());
@@ -96,7 +96,7 @@ export function requirementsFor(ct2Version: string): CudaRequirements {
   return { ...base, range: ">=4.6.3", cudaMajor: 12, cublas: CUBLAS(12), cudnn: null, minDriver: "570", minDriverWhy: "built with CUDA 12.8" };
 }
 
-/** Every soname the probe dlopens for this version, cuBLAS first. */
+/** Every soname the preflight dlopens for this version, cuBLAS first. */
 export function requiredSonames(req: CudaRequirements): string[] {
   return [...req.cublas.sonames, ...(req.cudnn?.sonames ?? [])];
 }

@@ -1,11 +1,12 @@
 import { int, oneOf, optionalStr, str } from "../config/fields.ts";
 
-/** The CUDA preflight probe (run at start with DEVICE=auto|cuda, and by `npm run probe`). */
-export const probeSettings = {
+/** The CUDA preflight (run at start with DEVICE=auto|cuda, and by `npm run preflight`). The
+ * variables keep their PROBE_ names so that existing deployments' settings still work. */
+export const preflightSettings = {
   PROBE_TIMEOUT_MS: int({
     default: 20000,
     min: 100,
-    doc: "Limit of each quick probe step (nvidia-smi, importing ctranslate2, loading the CUDA libraries) before SIGKILL.",
+    doc: "Limit of each quick preflight step (nvidia-smi, importing ctranslate2, loading the CUDA libraries) before SIGKILL.",
     example: "30000",
   }),
   PROBE_SMOKE_TIMEOUT_MS: int({
@@ -24,7 +25,7 @@ export const probeSettings = {
     example: "tiny",
   }),
   PROBE_CACHE_DIR: optionalStr({
-    doc: "Where the probe verdict is cached; default $XDG_CACHE_HOME/voice-worker (~/.cache/voice-worker).",
+    doc: "Where the preflight verdict is cached; default $XDG_CACHE_HOME/voice-worker (~/.cache/voice-worker).",
     example: "/var/cache/voice-worker",
   }),
   NVIDIA_SMI_BIN: str({ default: "nvidia-smi", doc: "nvidia-smi executable (found on PATH by default).", example: "/usr/bin/nvidia-smi" }),

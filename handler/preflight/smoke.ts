@@ -140,7 +140,7 @@ export function classifySmoke(o: SmokeOutcome, ctx: ClassifyContext): Verdict {
     return verdict("cuda_abort", "smoke", `${aborted}. A process that loads this model on CUDA dies the same way.`, `${fix}, ${cpu}.`);
   }
   if (o.signal) {
-    return verdict("smoke_failed", "smoke", `The smoke transcription died with ${o.signal}${said ? `: ${firstLine(said)}` : ""}.`, `Run \`npm run probe\` again to see whether it repeats (SIGKILL is often the kernel's OOM killer), ${cpu}.`);
+    return verdict("smoke_failed", "smoke", `The smoke transcription died with ${o.signal}${said ? `: ${firstLine(said)}` : ""}.`, `Run \`npm run preflight\` again to see whether it repeats (SIGKILL is often the kernel's OOM killer), ${cpu}.`);
   }
   if (o.exitCode === 0 && o.text !== null) {
     const m = matchExpectedWords(ctx.expectedText, o.text);
@@ -173,7 +173,7 @@ export function classifySmoke(o: SmokeOutcome, ctx: ClassifyContext): Verdict {
   if (o.phase === "load" && o.error && (MODEL_ERRORS.has(o.error.type) || /model|snapshot|huggingface|local_files_only/i.test(o.error.message))) {
     return verdict("model_missing", "smoke", `The model ${ctx.model} could not be loaded: ${firstLine(said)}.`, "Download it with `npm run setup` (or set MODEL_DIR to a folder that has it, or WHISPER_MODEL/PROBE_MODEL to a local model directory).");
   }
-  return verdict("smoke_failed", "smoke", `The CUDA smoke transcription failed${o.phase ? ` while in ${o.phase}` : ""}: ${firstLine(said) || `exit ${o.exitCode}`}.`, `Read the error above (run \`npm run probe\` to repeat it), ${cpu}.`);
+  return verdict("smoke_failed", "smoke", `The CUDA smoke transcription failed${o.phase ? ` while in ${o.phase}` : ""}: ${firstLine(said) || `exit ${o.exitCode}`}.`, `Read the error above (run \`npm run preflight\` to repeat it), ${cpu}.`);
 }
 
 function driverHint(ctx: ClassifyContext): string {

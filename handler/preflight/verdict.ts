@@ -1,4 +1,4 @@
-// The probe's answer: one stable code, a sentence for humans, and the exact fix.
+// The preflight's answer: one stable code, a sentence for humans, and the exact fix.
 import type { CudaRequirements } from "./requirements.ts";
 
 export const VERDICT_CODES = [
@@ -17,13 +17,13 @@ export const VERDICT_CODES = [
 ] as const;
 export type VerdictCode = (typeof VERDICT_CODES)[number];
 
-/** Where the probe stopped: tier 0 (nvidia-smi, ctranslate2), tier 1 (libraries), tier 2 (smoke). */
-export type ProbeStage = "nvidia-smi" | "ctranslate2" | "libraries" | "smoke";
+/** Where the preflight stopped: tier 0 (nvidia-smi, ctranslate2), tier 1 (libraries), tier 2 (smoke). */
+export type PreflightStage = "nvidia-smi" | "ctranslate2" | "libraries" | "smoke";
 
 export interface Verdict {
   code: VerdictCode;
   ok: boolean;
-  stage: ProbeStage;
+  stage: PreflightStage;
   message: string;
   /** A command to run or a setting to change; null only for ok. */
   fix: string | null;
@@ -37,7 +37,7 @@ export interface Verdict {
 
 type Extra = Partial<Pick<Verdict, "soname" | "cudnnMajor" | "computeType">>;
 
-export function verdict(code: VerdictCode, stage: ProbeStage, message: string, fix: string | null, extra: Extra = {}): Verdict {
+export function verdict(code: VerdictCode, stage: PreflightStage, message: string, fix: string | null, extra: Extra = {}): Verdict {
   return { code, ok: code === "ok", stage, message, fix, computeType: extra.computeType ?? null, ...omitUndefined(extra) };
 }
 

@@ -28,9 +28,9 @@ export interface EngineModel {
 // ----- start-up ------------------------------------------------------------------------------
 
 export interface ReadySample {
-  /** Spawn of the worker process to "consuming the queue" (node, config, probe, sidecar start). */
+  /** Spawn of the worker process to "consuming the queue" (node, config, preflight, sidecar start). */
   wallMs: number;
-  /** The worker's own figure: probe and sidecar start (its `ready_ms` log field). */
+  /** The worker's own figure: preflight and sidecar start (its `ready_ms` log field). */
   loggedMs: number;
 }
 

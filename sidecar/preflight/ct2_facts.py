@@ -1,4 +1,4 @@
-"""Tier 0 of the CUDA preflight probe: what ctranslate2 is installed and what it sees.
+"""Tier 0 of the CUDA preflight: what ctranslate2 is installed and what it sees.
 
 Runs in a throwaway child process with the environment the sidecar will get (LD_LIBRARY_PATH
 included) and prints one JSON object on stdout. Importing ctranslate2 and counting devices

@@ -1,4 +1,4 @@
-"""Tier 1 of the CUDA preflight probe: dlopen exactly the given sonames.
+"""Tier 1 of the CUDA preflight: dlopen exactly the given sonames.
 
 Usage: dlopen_check.py SONAME... ; prints one JSON object on stdout:
   {"libraries": [{"soname", "ok", "path", "error"}], "cuda13": {"soname", "ok", "path"}}

@@ -1,4 +1,4 @@
-"""Tier 2 of the CUDA preflight probe: load the model on CUDA and transcribe a real clip.
+"""Tier 2 of the CUDA preflight: load the model on CUDA and transcribe a real clip.
 
 Usage: smoke.py --model NAME_OR_DIR --compute-type TYPE --wav PATH [--download-root DIR]
                 [--device-index N] [--language en] [--local-files-only]

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createAnalyzer, analysisJsonSchema, analysisOptionsSchema } from "../../handler/llm/index.ts";
-import { loadPrompt } from "../../handler/llm/prompt.ts";
+import { createAnalyzer, analysisJsonSchema, analysisOptionsSchema } from "../../handler/analysis/index.ts";
+import { loadPrompt } from "../../handler/analysis/prompt.ts";
 import { reply, SAMPLE_ANALYSIS, startFakeGemini, type FakeGemini } from "../../harness/gemini-server.ts";
 import { captureLogger, fakeClock, sentPrompt, sentSystem, TEST_KEY, testConfig } from "./helpers.ts";
 

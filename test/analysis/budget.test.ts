@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { estimateTokens, fitToBudget } from "../../handler/llm/budget.ts";
-import { createAnalyzer } from "../../handler/llm/index.ts";
+import { estimateTokens, fitToBudget } from "../../handler/analysis/budget.ts";
+import { createAnalyzer } from "../../handler/analysis/index.ts";
 import { startFakeGemini, type FakeGemini } from "../../harness/gemini-server.ts";
 import { captureLogger, fakeClock, sentPrompt, TEST_KEY, testConfig } from "./helpers.ts";
 

@@ -1,7 +1,7 @@
 import { loadConfig } from "../../handler/config/load.ts";
 import type { Config } from "../../handler/config/schema.ts";
 import { createLogger, type Logger } from "../../handler/log/logger.ts";
-import type { Clock } from "../../handler/llm/retry.ts";
+import type { Clock } from "../../handler/analysis/retry.ts";
 import type { WireRequestBody } from "../../harness/gemini-server.ts";
 
 // Shaped like a real key, so both scrubbing paths (registered value, AIza pattern) apply.

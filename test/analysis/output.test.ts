@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createAnalyzer, type AnalysisOutcome } from "../../handler/llm/index.ts";
+import { createAnalyzer, type AnalysisOutcome } from "../../handler/analysis/index.ts";
 import { reply, SAMPLE_ANALYSIS, startFakeGemini, type FakeGemini } from "../../harness/gemini-server.ts";
 import { captureLogger, fakeClock, TEST_KEY, testConfig } from "./helpers.ts";
 

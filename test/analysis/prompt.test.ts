@@ -3,9 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WorkerError } from "../../handler/errors.ts";
-import { createAnalyzer } from "../../handler/llm/index.ts";
-import { DEFAULT_PROMPT_FILE, loadPrompt } from "../../handler/llm/prompt.ts";
-import { analysisJsonSchema, analysisSchema, SUPPORTED_SCHEMA_KEYWORDS } from "../../handler/llm/schema.ts";
+import { createAnalyzer } from "../../handler/analysis/index.ts";
+import { DEFAULT_PROMPT_FILE, loadPrompt } from "../../handler/analysis/prompt.ts";
+import { analysisJsonSchema, analysisSchema, SUPPORTED_SCHEMA_KEYWORDS } from "../../handler/analysis/schema.ts";
 import { SAMPLE_ANALYSIS, startFakeGemini, type FakeGemini } from "../../harness/gemini-server.ts";
 import { captureLogger, fakeClock, sentPrompt, sentSystem, TEST_KEY, testConfig } from "./helpers.ts";
 

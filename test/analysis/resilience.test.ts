@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { freePort } from "../../handler/net/ports.ts";
-import { createAnalyzer, type AnalysisOutcome } from "../../handler/llm/index.ts";
+import { createAnalyzer, type AnalysisOutcome } from "../../handler/analysis/index.ts";
 import { reply, startFakeGemini, type FakeGemini } from "../../harness/gemini-server.ts";
 import { captureLogger, fakeClock, testConfig } from "./helpers.ts";
 

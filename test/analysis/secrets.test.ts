@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createAnalyzer, type AnalysisOutcome } from "../../handler/llm/index.ts";
-import type { GeminiClient } from "../../handler/llm/gemini.ts";
+import { createAnalyzer, type AnalysisOutcome } from "../../handler/analysis/index.ts";
+import type { GeminiClient } from "../../handler/analysis/gemini.ts";
 import { reply, startFakeGemini, type FakeGemini, type ScriptedReply } from "../../harness/gemini-server.ts";
 import { captureLogger, fakeClock, TEST_KEY, testConfig } from "./helpers.ts";
 

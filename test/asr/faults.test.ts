@@ -3,7 +3,7 @@
 import fc from "fast-check";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { makeHarness, rejection, tone, type Harness } from "./helpers.ts";
-import { probe, record } from "./record.ts";
+import { engineFacts, record } from "./record.ts";
 
 const harnesses: Harness[] = [];
 function harness(opts: Parameters<typeof makeHarness>[0] = {}): Harness {
@@ -101,7 +101,7 @@ describe("errors the library raises for the job's options are permanent invalid_
   });
 
   it("a CUDA library failure (RuntimeError) is still a CUDA error, and other RuntimeErrors stay retryable", async () => {
-    const out = await probe<{ code: string; retryable: boolean }[]>("classify", [
+    const out = await engineFacts<{ code: string; retryable: boolean }[]>("classify", [
       { type: "RuntimeError", message: "Library libcublas.so.12 is not found or cannot be loaded", where: "first_window" },
       { type: "RuntimeError", message: "CUDA failed with error out of memory", where: "call" },
       { type: "RuntimeError", message: "No clip timestamps found.", where: "call" },
@@ -143,7 +143,7 @@ describe("model downloads: an outage is retryable, a missing model is not (item 
   });
 
   it("classifies every huggingface_hub exception class by what it means", async () => {
-    const out = await probe<{ code: string }[]>("classify", [
+    const out = await engineFacts<{ code: string }[]>("classify", [
       { type: "LocalEntryNotFoundError", message: "... check your internet connection ...", cause: "RequestsConnectionError", where: "load" },
       { type: "LocalEntryNotFoundError", message: "... set 'HF_HUB_OFFLINE=0' ...", cause: "OfflineModeIsEnabled", where: "load" },
       { type: "LocalEntryNotFoundError", message: "... pass 'local_files_only=False' ...", where: "load", downloads_tried: false },

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../../handler/asr/python.ts";
 import { makeHarness, PYTHON, tone, type Harness } from "./helpers.ts";
-import { probe } from "./record.ts";
+import { engineFacts } from "./record.ts";
 
 async function render(segments: { start: number; end: number; text: string }[]): Promise<Record<string, string>> {
   const code = "import json, sys\nfrom asr_sidecar.formats import render_all\nprint(json.dumps(render_all(json.load(sys.stdin))))";
@@ -88,7 +88,7 @@ describe("times never run past the audio (issue 13, item 5)", () => {
   afterAll(async () => h.cleanup());
 
   it("the engine itself reports the window's end, like 1.2.1 (29.98 s for a 10 s clip)", async () => {
-    const [plain, words] = await probe<{ max_end: number }[]>("cases", [
+    const [plain, words] = await engineFacts<{ max_end: number }[]>("cases", [
       { id: "raw", api: "WhisperModel.transcribe", model: "tiny", audio_s: 10, kwargs: { language: "en" } },
       { id: "raw-words", api: "WhisperModel.transcribe", model: "tiny", audio_s: 10, kwargs: { language: "en", word_timestamps: true } },
     ]);

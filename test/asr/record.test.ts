@@ -5,7 +5,7 @@ import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { STANDARD_MODELS } from "../../handler/asr/models.ts";
 import { parseTranscribeOptions, VadParameters } from "../../handler/asr/options.ts";
-import { paramNames, probe, record, type Field, type Param, type RaisesCase } from "./record.ts";
+import { paramNames, engineFacts, record, type Field, type Param, type RaisesCase } from "./record.ts";
 
 interface Surface {
   faster_whisper: {
@@ -30,7 +30,7 @@ const withoutTypes = (fields: Field[]) => fields.map(({ name, default: d }) => (
 
 let surface: Surface;
 beforeAll(async () => {
-  surface = await probe<Surface>("surface");
+  surface = await engineFacts<Surface>("surface");
 });
 
 describe("the faster-whisper double is 1.2.1, per the record", () => {
@@ -90,7 +90,7 @@ describe("the faster-whisper double is 1.2.1, per the record", () => {
 describe("the double raises what 1.2.1 raises, where 1.2.1 raises it", () => {
   let results: Map<string, { raised: string | null; phase: string; message: string | null; cause: string | null; info?: Record<string, unknown> }>;
   beforeAll(async () => {
-    const out = await probe<{ id: string; raised: string | null; phase: string; message: string | null; cause: string | null }[]>("cases", record.faster_whisper.raises);
+    const out = await engineFacts<{ id: string; raised: string | null; phase: string; message: string | null; cause: string | null }[]>("cases", record.faster_whisper.raises);
     results = new Map(out.map((r) => [r.id, r]));
   });
 
@@ -108,13 +108,13 @@ describe("the sidecar's calls fit the record", () => {
 
   it("Node's vad_parameters schema and the sidecar accept exactly VadOptions' fields; STANDARD_MODELS are _MODELS", async () => {
     expect(Object.keys(VadParameters.shape)).toEqual(vadFields);
-    const out = await probe<{ vad_keys: string[] }>("sidecar", []);
+    const out = await engineFacts<{ vad_keys: string[] }>("sidecar", []);
     expect(out.vad_keys).toEqual(vadFields);
     expect([...STANDARD_MODELS]).toEqual(Object.keys(record.faster_whisper.models));
   });
 
   it("every attribute, field and keyword the sidecar uses exists in 1.2.1 / 4.6.3", async () => {
-    const out = await probe<{ model_kwargs: string[]; uses: Record<string, string[]> }>("sidecar", []);
+    const out = await engineFacts<{ model_kwargs: string[]; uses: Record<string, string[]> }>("sidecar", []);
     expect(out.model_kwargs.every((k) => paramNames("faster_whisper.WhisperModel.__init__").includes(k)), out.model_kwargs.join()).toBe(true);
     const known: Record<string, string[]> = {
       "faster_whisper.WhisperModel.__init__": paramNames("faster_whisper.WhisperModel.__init__"),
@@ -129,10 +129,10 @@ describe("the sidecar's calls fit the record", () => {
     }
   });
 
-  it("every faster-whisper call written in the sidecar, the CUDA probe and the model prefetch uses recorded keywords", async () => {
-    const files = ["sidecar/probe/smoke.py", "diagnostics/python/prefetch_model.py", ...["jobs", "server", "models", "engine_api"].map((m) => `sidecar/asr_sidecar/${m}.py`)];
-    const calls = await probe<{ file: string; line: number; api: string; keywords: string[] }[]>("static", files);
-    expect(calls.map((c) => c.file)).toEqual(expect.arrayContaining(["sidecar/probe/smoke.py"]));
+  it("every faster-whisper call written in the sidecar, the CUDA preflight and the model prefetch uses recorded keywords", async () => {
+    const files = ["sidecar/preflight/smoke.py", "diagnostics/python/prefetch_model.py", ...["jobs", "server", "models", "engine_api"].map((m) => `sidecar/asr_sidecar/${m}.py`)];
+    const calls = await engineFacts<{ file: string; line: number; api: string; keywords: string[] }[]>("static", files);
+    expect(calls.map((c) => c.file)).toEqual(expect.arrayContaining(["sidecar/preflight/smoke.py"]));
     for (const c of calls) for (const k of c.keywords) expect(paramNames(c.api), `${c.file}:${c.line} ${k}`).toContain(k);
   });
 
@@ -162,7 +162,7 @@ describe("the sidecar's calls fit the record", () => {
     const samples = fc.integer({ min: 1600, max: 200 * 16000 });
     const cases = fc.sample(fc.tuple(jobOptions, samples), { numRuns: 150, seed: 1312 });
     const requests = cases.map(([o, n]) => ({ options: { ...parseTranscribeOptions(o), model: "tiny" }, samples: n, run: true }));
-    const out = await probe<{ requests: { api: string; kwargs: string[]; vad_keys: string[]; clip_timestamps: { start: number; end: number }[] | null; error: string | null; engine_error: string | null; duration_after_vad?: number }[] }>("sidecar", requests);
+    const out = await engineFacts<{ requests: { api: string; kwargs: string[]; vad_keys: string[]; clip_timestamps: { start: number; end: number }[] | null; error: string | null; engine_error: string | null; duration_after_vad?: number }[] }>("sidecar", requests);
     out.requests.forEach((r, i) => {
       const n = requests[i]!.samples;
       const what = JSON.stringify(requests[i]);

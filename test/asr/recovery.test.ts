@@ -44,7 +44,7 @@ describe("CUDA failure during a job -> CPU int8, job retried once", () => {
     expect(calls[0]!.pid).not.toBe(calls[1]!.pid);
     expect(calls[1]!.model).toMatchObject({ device: "cpu", compute_type: "int8", cpu_threads: 2 });
     expect(h.engine.info).toMatchObject({ device: "cpu", compute_type: "int8", fallback_reason: r.fallback_reason });
-    expect(cudaFailures).toContain(r.fallback_reason); // the runtime forgets the probe's cached verdict on this
+    expect(cudaFailures).toContain(r.fallback_reason); // the runtime forgets the preflight's cached verdict on this
 
     // CUDA stays condemned for this process: the next job goes straight to CPU.
     const next = await h.engine.transcribe({ requestId: "a2", pcm: tone(2), durationS: 2, options: { language: "en" } });
@@ -74,7 +74,7 @@ describe("CUDA failure during a job -> CPU int8, job retried once", () => {
     expect(h.calls().map((c) => c.device)).toEqual(["cpu"]);
   });
 
-  it("keeps the probe's fallback reason when the engine starts on CPU", async () => {
+  it("keeps the preflight's fallback reason when the engine starts on CPU", async () => {
     const h = makeHarness({ engine: { fallbackReason: "cudnn_missing: libcudnn_ops.so.9 (cuDNN 9) not found" } });
     harnesses.push(h);
     const r = await h.engine.transcribe({ requestId: "p1", pcm: tone(2), durationS: 2, options: {} });

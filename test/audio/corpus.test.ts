@@ -100,7 +100,7 @@ describe("files that are not (acceptable) audio", () => {
     expect(err.message).toMatch(/\[concat\] Format not on whitelist/);
   });
 
-  it("9. a two-hour file is rejected by the probe; the decoder never runs", async () => {
+  it("9. a two-hour file is rejected by ffprobe; the decoder never runs", async () => {
     const { lines, destination } = captureLog();
     const log = createLogger({ level: "debug", destination });
     // With ffmpeg unreachable, reaching the decode step would fail as ffmpeg_unavailable instead.

@@ -56,8 +56,8 @@ describe("every format decodes to 16 kHz mono f32le of the right length", () => 
       expect(out.durationS).toBeCloseTo(pcmSeconds(out.pcm), 9);
       expect(Math.abs(out.durationS - fx.speechSeconds), `${file}: decoded ${out.durationS}s vs clip ${fx.speechSeconds}s`).toBeLessThanOrEqual(0.05);
       if (EXACT_PROBE.has(file)) {
-        expect(out.probe.durationS).not.toBeNull();
-        expect(Math.abs(out.durationS - (out.probe.durationS ?? 0)), `${file}: pcm vs probe`).toBeLessThanOrEqual(0.05);
+        expect(out.ffprobe.durationS).not.toBeNull();
+        expect(Math.abs(out.durationS - (out.ffprobe.durationS ?? 0)), `${file}: pcm vs probe`).toBeLessThanOrEqual(0.05);
       }
       const level = rms(out.pcm);
       expect(level.finite).toBe(true);
@@ -72,19 +72,19 @@ describe("every format decodes to 16 kHz mono f32le of the right length", () => 
     const boxes = mp4Boxes(await readFile(fx.path("speech.m4a")));
     expect(boxes.indexOf("moov")).toBeGreaterThan(boxes.indexOf("mdat"));
     const out = await loadVoiceMessage({ kind: "bytes", data: await readFile(fx.path("speech.m4a")) }, testLimits(base));
-    expect(out.probe.codec).toBe("aac");
+    expect(out.ffprobe.codec).toBe("aac");
   });
 
-  it("reports what the probe found (container, codec, channels, rate) before resampling", async () => {
+  it("reports what ffprobe found (container, codec, channels, rate) before resampling", async () => {
     const wav = await loadVoiceMessage({ kind: "bytes", data: await readFile(fx.path("speech.wav")) }, testLimits(base));
-    expect(wav.probe).toMatchObject({ container: "wav", codec: "pcm_s16le", channels: 2, sampleRate: 44100 });
+    expect(wav.ffprobe).toMatchObject({ container: "wav", codec: "pcm_s16le", channels: 2, sampleRate: 44100 });
     const amr = await loadVoiceMessage({ kind: "bytes", data: await readFile(fx.path("speech.amr")) }, testLimits(base));
-    expect(amr.probe).toMatchObject({ container: "amr", codec: "amr_nb", channels: 1, sampleRate: 8000 });
+    expect(amr.ffprobe).toMatchObject({ container: "amr", codec: "amr_nb", channels: 1, sampleRate: 8000 });
   });
 
-  it("a webm without a duration header (browser recorder) is accepted: probe says null, the samples tell", async () => {
+  it("a webm without a duration header (browser recorder) is accepted: ffprobe says null, the samples tell", async () => {
     const out = await loadVoiceMessage({ kind: "bytes", data: await readFile(fx.path("speech-stream.webm")) }, testLimits(base));
-    expect(out.probe.durationS).toBeNull();
+    expect(out.ffprobe.durationS).toBeNull();
     expect(Math.abs(out.durationS - fx.speechSeconds)).toBeLessThanOrEqual(0.05);
   });
 

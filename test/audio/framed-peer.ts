@@ -141,10 +141,10 @@ export async function startFramedPeer(plan: ResponsePlan): Promise<FramedPeer> {
   };
 }
 
-/** Polls `probe` until it is true or the deadline passes (then throws, naming `what`). */
-export async function waitUntil(probe: () => Promise<boolean> | boolean, what: string, deadlineMs = 20_000): Promise<void> {
+/** Polls `check` until it is true or the deadline passes (then throws, naming `what`). */
+export async function waitUntil(check: () => Promise<boolean> | boolean, what: string, deadlineMs = 20_000): Promise<void> {
   const end = Date.now() + deadlineMs;
-  while (!(await probe())) {
+  while (!(await check())) {
     if (Date.now() > end) throw new Error(`timed out waiting until ${what}`);
     await new Promise((r) => setTimeout(r, 5));
   }

@@ -12,7 +12,7 @@ import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EngineInfo, SpeechEngine } from "../../handler/asr/index.ts";
 import { downloadToFile, type DownloadPolicy } from "../../handler/audio/fetch-url.ts";
-import type { TranscriptAnalyzer } from "../../handler/llm/index.ts";
+import type { TranscriptAnalyzer } from "../../handler/analysis/index.ts";
 import { createLogger } from "../../handler/log/logger.ts";
 import { parseJobInput } from "../../handler/pipeline/input.ts";
 import { prepareVoiceMessage, type PipelineDeps } from "../../handler/pipeline/pipeline.ts";
@@ -177,7 +177,7 @@ describe.concurrent("the prepare stage never decodes a body cut short", () => {
       };
       const prepared = prepareVoiceMessage(urlJob(peer.url), null, deps, { log: createLogger({ level: "silent" }), signal: callerAbort(cell, peer) });
       if (cell.expected === "whole") {
-        // Whole by HTTP's rules, so it is judged by its content: it reaches the probe.
+        // Whole by HTTP's rules, so it is judged by its content: it reaches ffprobe.
         await prepared.catch(() => undefined);
         expect((await tools.runs())[0]).toBe("ffprobe");
       } else {

@@ -65,6 +65,13 @@ describe("Dockerfile entry commands", () => {
   });
 });
 
+describe("package scripts", () => {
+  it("`npm run probe` is kept as an alias of `npm run preflight` (its name before the rename) and runs the same program", () => {
+    expect(scriptProgram("preflight")).toEqual(["scripts/preflight.ts"]);
+    expect(scriptProgram("probe")).toEqual(scriptProgram("preflight"));
+  });
+});
+
 describe("docker-compose.yml commands", () => {
   const commands = Object.entries(compose).flatMap(([svc, s]) => [
     ...(s.command ? [{ svc, what: "command", argv: s.command }] : []),
@@ -122,12 +129,12 @@ describe("the image's build context (.dockerignore)", () => {
 
   it("contains every file the image's programs load", () => {
     const entries = [
-      ...scriptProgram("start"), ...scriptProgram("diagnose"), ...scriptProgram("queue"), ...scriptProgram("probe"),
+      ...scriptProgram("start"), ...scriptProgram("diagnose"), ...scriptProgram("queue"), ...scriptProgram("preflight"),
       "scripts/rest-server.ts", "harness/runpod-dev.ts", "harness/compose-push.ts",
     ];
     const needed = new Set<string>(["package.json", "package-lock.json", "sidecar/main.py", "sidecar/requirements.txt"]);
     for (const e of entries) for (const f of loadedFiles(e)) needed.add(f);
-    for (const f of repoFiles.filter((r) => r.startsWith("sidecar/asr_sidecar/") || r.startsWith("sidecar/probe/"))) needed.add(f);
+    for (const f of repoFiles.filter((r) => r.startsWith("sidecar/asr_sidecar/") || r.startsWith("sidecar/preflight/"))) needed.add(f);
     expect(needed.size).toBeGreaterThan(40);
     expect([...needed].filter((f) => !existsSync(f))).toEqual([]);
     expect([...needed].filter((f) => !inImage(f))).toEqual([]);

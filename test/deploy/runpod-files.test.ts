@@ -74,7 +74,7 @@ describe(".runpod/tests.json", () => {
     expect(new Set(hubTests.tests.map((t) => t.name)).size).toBe(hubTests.tests.length);
     for (const t of hubTests.tests) {
       expect(() => parseJobInput(t.input, "runpod"), t.name).not.toThrow();
-      // Cold start: model load and the CUDA probe's smoke transcription come first.
+      // Cold start: model load and the CUDA preflight's smoke transcription come first.
       expect(t.timeout, t.name).toBeGreaterThanOrEqual(120_000);
       if (typeof t.input.audio === "string") expect(new URL(t.input.audio).protocol).toBe("https:");
     }
@@ -86,8 +86,8 @@ describe(".runpod/tests.json", () => {
     const limits = audioLimitsFromConfig(loadConfig({}, null));
     const voice = await loadVoiceMessage({ kind: "base64", data: t!.input.audio_base64 as string }, limits);
     const wav = await loadVoiceMessage({ kind: "bytes", data: readFileSync("sidecar/smoke/speech.wav") }, limits);
-    expect(voice.probe.container).toBe("ogg");
-    expect(voice.probe.codec).toBe("opus");
+    expect(voice.ffprobe.container).toBe("ogg");
+    expect(voice.ffprobe.codec).toBe("opus");
     expect(Math.abs(voice.durationS - wav.durationS)).toBeLessThan(0.1);
     // Well under RunPod's /run payload limit (10 MB).
     expect(JSON.stringify({ input: t!.input }).length).toBeLessThan(64 * 1024);

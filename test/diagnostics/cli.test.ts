@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { formatStep, useColour } from "../../diagnostics/report.ts";
 import { runStep } from "../../diagnostics/run.ts";
 import { STEPS, type StepResult } from "../../diagnostics/types.ts";
-import { REPO } from "../probe/host.ts";
+import { REPO } from "../preflight/host.ts";
 
 const cwd = mkdtempSync(join(tmpdir(), "vw-diag-cli-")); // no .env there
 afterAll(() => rmSync(cwd, { recursive: true, force: true }));

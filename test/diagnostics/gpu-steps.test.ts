@@ -1,7 +1,7 @@
 // Steps 1-3 and the version matrix of step 6 on simulated GPU hosts: a fake nvidia-smi
 // (fixtures), the ctranslate2 double at a chosen version, real gcc-built sonames in a venv.
 import { describe, expect, it } from "vitest";
-import { CUBLAS12, CUDNN8, CUDNN9, LibStore, useHostWorkspace } from "../probe/host.ts";
+import { CUBLAS12, CUDNN8, CUDNN9, LibStore, useHostWorkspace } from "../preflight/host.ts";
 import { CUDA13_LAYOUT, makeDiagHost, step, type DiagHost, type DiagHostSpec } from "./helpers.ts";
 
 let root: string;
@@ -143,7 +143,7 @@ describe("steps 2 and 3: the CUDA libraries the installed ctranslate2 needs", ()
   });
 });
 
-describe("--deep: the probe's CUDA smoke transcription in step 1", () => {
+describe("--deep: the preflight's CUDA smoke transcription in step 1", () => {
   const deepEnv = (h: DiagHost) => ({ WHISPER_MODEL: "tiny", MODEL_DIR: h.modelDir, PROBE_CACHE_DIR: h.cacheDir });
 
   it("a working GPU: step 1 passes with the smoke test's words", async () => {
@@ -153,7 +153,7 @@ describe("--deep: the probe's CUDA smoke transcription in step 1", () => {
     expect(r.detail).toMatch(/CUDA works: tiny \(float16\) transcribed the smoke clip in \d+ ms with 8\/8 expected words/);
   });
 
-  it("a GPU whose first CUDA pass aborts: step 1 fails with the probe's verdict and fix", async () => {
+  it("a GPU whose first CUDA pass aborts: step 1 fails with the preflight's verdict and fix", async () => {
     const h = host({ nvidiaSmi: "h100-580", ct2Version: "4.6.3", pipLibs: { "nvidia/cublas/lib": CUBLAS12 }, env: { FAKE_FW_FAULT: "cuda_abort" } });
     const r = step(await h.diagnose({ only: ["gpu"], flags: { deep: true }, env: deepEnv(h) }), "gpu");
     expect(r.status).toBe("fail");

@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { audioDecoderCodecs, VOICE_CODECS } from "../../diagnostics/steps/ffmpeg.ts";
-import { LibStore, useHostWorkspace } from "../probe/host.ts";
+import { LibStore, useHostWorkspace } from "../preflight/host.ts";
 import { DIAG_FIXTURES, makeDiagHost, MODEL_FILES, step, writeHubModel, writeModelDir, writeScript, type DiagHost, type DiagHostSpec } from "./helpers.ts";
 
 let root: string;

@@ -1,11 +1,11 @@
 // The smoke verdict is cached under a key of driver, ctranslate2 version, GPU UUID, library path
-// (plus model and CUDA_COMPUTE_TYPE); any change of key re-probes. Tiers 0-1 always run.
+// (plus model and CUDA_COMPUTE_TYPE); any change of key runs the preflight again. Tiers 0-1 always run.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, copyFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { forgetCachedVerdict, probeCachePath, readCachedVerdict, sameKey, writeCachedVerdict, type CacheKey } from "../../handler/probe/cache.ts";
-import { runProbe } from "../../handler/probe/probe.ts";
-import { verdict } from "../../handler/probe/verdict.ts";
+import { forgetCachedVerdict, preflightCachePath, readCachedVerdict, sameKey, writeCachedVerdict, type CacheKey } from "../../handler/preflight/cache.ts";
+import { runPreflight } from "../../handler/preflight/preflight.ts";
+import { verdict } from "../../handler/preflight/verdict.ts";
 import { CUBLAS12, CUDNN9, LibStore, makeHost, readCalls, type Host, type HostSpec, useHostWorkspace } from "./host.ts";
 
 let root: string;
@@ -19,54 +19,54 @@ function gpuHost(spec: Partial<HostSpec> = {}): Host {
 const smokeRuns = (h: Host) => readCalls(h.callLog).length;
 
 describe("verdict cache", () => {
-  it("a second probe of the same host reuses the verdict; --fresh runs the smoke test again", async () => {
+  it("a second preflight of the same host reuses the verdict; --fresh runs the smoke test again", async () => {
     const h = gpuHost();
-    const first = await runProbe(h.options());
+    const first = await runPreflight(h.options());
     expect(first).toMatchObject({ cached: false, verdict: { code: "ok" } });
     expect(existsSync(join(h.cacheDir, "probe.json"))).toBe(true);
 
-    const second = await runProbe(h.options());
+    const second = await runPreflight(h.options());
     expect(second).toMatchObject({ cached: true, verdict: first.verdict, cacheKey: first.cacheKey });
     expect(smokeRuns(h)).toBe(1);
 
-    await runProbe(h.options({ fresh: true }));
+    await runPreflight(h.options({ fresh: true }));
     expect(smokeRuns(h)).toBe(2);
 
-    // What the sidecar client does when a CUDA sidecar the probe cleared aborts at run time.
+    // What the sidecar client does when a CUDA sidecar the preflight cleared aborts at run time.
     forgetCachedVerdict(join(h.cacheDir, "probe.json"));
-    expect((await runProbe(h.options())).cached).toBe(false);
+    expect((await runPreflight(h.options())).cached).toBe(false);
     expect(smokeRuns(h)).toBe(3);
   });
 
   it("caches failures too, until the key changes: a new ctranslate2, another model, another compute type", async () => {
     const h = gpuHost({ env: { FAKE_FW_FAULT: "cuda_abort" } });
-    expect((await runProbe(h.options())).verdict.code).toBe("cuda_abort");
+    expect((await runPreflight(h.options())).verdict.code).toBe("cuda_abort");
     h.env.FAKE_FW_FAULT = "";
-    expect(await runProbe(h.options())).toMatchObject({ cached: true, verdict: { code: "cuda_abort" } });
+    expect(await runPreflight(h.options())).toMatchObject({ cached: true, verdict: { code: "cuda_abort" } });
 
     h.env.FAKE_CT2_VERSION = "4.7.0";
-    expect(await runProbe(h.options())).toMatchObject({ cached: false, verdict: { code: "ok" } });
-    expect(await runProbe(h.options({ model: "base" }))).toMatchObject({ cached: false });
-    expect(await runProbe(h.options({ computeType: "int8_float16" }))).toMatchObject({ cached: false, verdict: { computeType: "int8_float16" } });
+    expect(await runPreflight(h.options())).toMatchObject({ cached: false, verdict: { code: "ok" } });
+    expect(await runPreflight(h.options({ model: "base" }))).toMatchObject({ cached: false });
+    expect(await runPreflight(h.options({ computeType: "int8_float16" }))).toMatchObject({ cached: false, verdict: { computeType: "int8_float16" } });
     expect(smokeRuns(h)).toBe(4); // the aborted run, then one per new key; the cached one ran nothing
   });
 
-  it("a new pip library folder changes LD_LIBRARY_PATH and re-probes", async () => {
+  it("a new pip library folder changes LD_LIBRARY_PATH and runs the preflight again", async () => {
     const h = gpuHost();
-    await runProbe(h.options());
+    await runPreflight(h.options());
     mkdirSync(join(h.sitePackages, "nvidia", "cuda_runtime", "lib"), { recursive: true });
     copyFileSync(store.get("libcudart.so.12"), join(h.sitePackages, "nvidia", "cuda_runtime", "lib", "libcudart.so.12"));
-    const r = await runProbe(h.options());
+    const r = await runPreflight(h.options());
     expect(r.cached).toBe(false);
     expect(r.cacheKey?.ldLibraryPath).toContain("cuda_runtime");
     expect(smokeRuns(h)).toBe(2);
   });
 
-  it("another driver and GPU (nvidia-smi answers differently) re-probes", async () => {
+  it("another driver and GPU (nvidia-smi answers differently) runs the preflight again", async () => {
     const h = gpuHost({ ct2Version: "4.5.0", pipLibs: { "nvidia/cublas/lib": CUBLAS12, "nvidia/cudnn/lib": CUDNN9 } });
-    const a = await runProbe(h.options());
+    const a = await runPreflight(h.options());
     h.env.FAKE_NVSMI_SCENARIO = "h100-550";
-    const b = await runProbe(h.options());
+    const b = await runPreflight(h.options());
     expect(b.cached).toBe(false);
     expect(b.cacheKey?.driverVersion).toBe("550.90.07");
     expect(b.cacheKey?.gpuUuid).not.toBe(a.cacheKey?.gpuUuid);
@@ -74,25 +74,25 @@ describe("verdict cache", () => {
 
   it("libraries are checked on every start: a cached ok does not hide a cuBLAS removed since", async () => {
     const h = gpuHost();
-    expect((await runProbe(h.options())).verdict.code).toBe("ok");
+    expect((await runPreflight(h.options())).verdict.code).toBe("ok");
     rmSync(join(h.sitePackages, "nvidia", "cublas", "lib", "libcublasLt.so.12"));
-    const r = await runProbe(h.options());
+    const r = await runPreflight(h.options());
     expect(r).toMatchObject({ cached: false, verdict: { code: "cublas_missing", soname: "libcublasLt.so.12" } });
   });
 
   it("timeouts are not cached, a corrupt file is ignored and rewritten, useCache=false writes nothing", async () => {
     const hung = gpuHost({ env: { FAKE_FW_FAULT: "hang" } });
-    expect((await runProbe(hung.options({ smokeTimeoutMs: 3000 }))).verdict.code).toBe("timeout");
+    expect((await runPreflight(hung.options({ smokeTimeoutMs: 3000 }))).verdict.code).toBe("timeout");
     expect(existsSync(join(hung.cacheDir, "probe.json"))).toBe(false);
 
     const h = gpuHost();
     mkdirSync(h.cacheDir, { recursive: true });
     writeFileSync(join(h.cacheDir, "probe.json"), "{not json");
-    expect((await runProbe(h.options())).cached).toBe(false);
+    expect((await runPreflight(h.options())).cached).toBe(false);
     expect(JSON.parse(readFileSync(join(h.cacheDir, "probe.json"), "utf8"))).toMatchObject({ version: 1, verdict: { code: "ok" } });
 
     const none = gpuHost();
-    await runProbe(none.options({ useCache: false }));
+    await runPreflight(none.options({ useCache: false }));
     expect(existsSync(join(none.cacheDir, "probe.json"))).toBe(false);
   });
 });
@@ -101,9 +101,9 @@ describe("cache file and key", () => {
   const key: CacheKey = { driverVersion: "580.159.04", ctranslate2: "4.6.3", gpuUuid: "GPU-x", ldLibraryPath: "/a", model: "turbo", computeType: "auto" };
 
   it("lives under PROBE_CACHE_DIR, else $XDG_CACHE_HOME/voice-worker, else ~/.cache/voice-worker", () => {
-    expect(probeCachePath({}, "/var/cache/vw")).toBe("/var/cache/vw/probe.json");
-    expect(probeCachePath({ XDG_CACHE_HOME: "/x" })).toBe("/x/voice-worker/probe.json");
-    expect(probeCachePath({ HOME: "/home/u" })).toBe("/home/u/.cache/voice-worker/probe.json");
+    expect(preflightCachePath({}, "/var/cache/vw")).toBe("/var/cache/vw/probe.json");
+    expect(preflightCachePath({ XDG_CACHE_HOME: "/x" })).toBe("/x/voice-worker/probe.json");
+    expect(preflightCachePath({ HOME: "/home/u" })).toBe("/home/u/.cache/voice-worker/probe.json");
   });
 
   it("every key field matters", () => {

@@ -1,4 +1,4 @@
-// Simulated GPU hosts for the probe tests: a fake nvidia-smi on PATH (replaying the fixtures),
+// Simulated GPU hosts for the preflight tests: a fake nvidia-smi on PATH (replaying the fixtures),
 // a real Python venv whose site-packages/nvidia/*/lib holds real shared objects built with
 // `gcc -shared` under the real sonames, the ctranslate2 double at a chosen version, and the
 // faster_whisper double with its fault injection.
@@ -7,7 +7,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { ProbeOptions } from "../../handler/probe/probe.ts";
+import type { PreflightOptions } from "../../handler/preflight/preflight.ts";
 import { afterAll, beforeAll } from "vitest";
 
 export const REPO = fileURLToPath(new URL("../../", import.meta.url));
@@ -63,8 +63,8 @@ export interface Host {
   cacheDir: string;
   modelDir: string;
   callLog: string;
-  options(extra?: Partial<ProbeOptions>): ProbeOptions;
-  /** The probe as the CLI would get it: same env, plus settings. */
+  options(extra?: Partial<PreflightOptions>): PreflightOptions;
+  /** The preflight as the CLI would get it: same env, plus settings. */
   cleanup(): void;
 }
 
@@ -144,7 +144,7 @@ export function readCalls(path: string): Array<Record<string, unknown>> {
 }
 
 export function makeRoot(): string {
-  return mkdtempSync(join(tmpdir(), "vw-probe-test-"));
+  return mkdtempSync(join(tmpdir(), "vw-preflight-test-"));
 }
 
 /** Per test file: a temp root with a library store and the base interpreter, removed afterwards. */

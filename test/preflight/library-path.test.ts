@@ -1,8 +1,8 @@
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildLdLibraryPath, nvidiaLibDirs, resolveSidecarPython, sidecarLibraryEnv, sitePackagesOf } from "../../handler/probe/library-path.ts";
-import { checkLibraries } from "../../handler/probe/python-tiers.ts";
+import { buildLdLibraryPath, nvidiaLibDirs, resolveSidecarPython, sidecarLibraryEnv, sitePackagesOf } from "../../handler/preflight/library-path.ts";
+import { checkLibraries } from "../../handler/preflight/python-tiers.ts";
 import { basePython, CUBLAS12, LibStore, makeHost, makeRoot, type Host } from "./host.ts";
 
 let root: string;

@@ -2,7 +2,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { findOnPath, parseGpuCsv, queryNvidiaSmi, visibleGpu } from "../../handler/probe/nvidia-smi.ts";
+import { findOnPath, parseGpuCsv, queryNvidiaSmi, visibleGpu } from "../../handler/preflight/nvidia-smi.ts";
 import { basePython, FIXTURES } from "./host.ts";
 
 let dir: string;

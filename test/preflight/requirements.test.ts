@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { compareVersions, driverSatisfies, requiredSonames, requirementsFor } from "../../handler/probe/requirements.ts";
-import { cudaComputeCandidates, cudaComputePlan, matchExpectedWords } from "../../handler/probe/smoke.ts";
+import { compareVersions, driverSatisfies, requiredSonames, requirementsFor } from "../../handler/preflight/requirements.ts";
+import { cudaComputeCandidates, cudaComputePlan, matchExpectedWords } from "../../handler/preflight/smoke.ts";
 
 describe("requirementsFor: the CUDA stack of each ctranslate2 range", () => {
   it("3.x: CUDA 11 cuBLAS, cuDNN 8, driver >= 450.80.02", () => {

@@ -213,7 +213,7 @@ describe("prefetch and draining", () => {
     };
     const { consumer } = consumerFor(q, handler);
     const counts = await consumer.run(stop.signal);
-    expect(counts).toMatchObject({ done: 1, released: 1 });
+    expect(counts).toMatchObject({ done: 1, handed_back: 1 });
     const admin = new QueueAdmin(q);
     expect((await admin.status("first"))?.state).toBe("done");
     expect(await admin.status("second")).toMatchObject({ state: "queued", attempts: 0 });

@@ -148,11 +148,11 @@ describe("voice queue operations", () => {
     expect(s).toMatchObject({ failed: 1, dead: 0, queued: 0, retrying: 0, active: 0 });
   });
 
-  it("release on shutdown hands the job back without counting the attempt", async () => {
+  it("hand back on shutdown returns the job to the queue without counting the attempt", async () => {
     const q = queueOn(stack);
     await q.enqueue(urlJob(1), { id: "r" });
     const first = (await q.claim("w")).job!;
-    expect(await q.release(first)).toEqual({ ok: true });
+    expect(await q.handBack(first)).toEqual({ ok: true });
     const again = (await q.claim("w")).job!;
     expect(again.id).toBe("r");
     expect(again.attempt).toBe(1);

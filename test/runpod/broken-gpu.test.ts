@@ -1,6 +1,6 @@
 // RunPod's refresh_worker for a broken host: the worker process on a simulated GPU host (fake
 // nvidia-smi, the ctranslate2 4.6.3 double, a pip cuBLAS), whose CUDA stack breaks after the
-// probe passed. The job still completes on CPU; its result asks for a fresh worker (stopPod).
+// preflight passed. The job still completes on CPU; its result asks for a fresh worker (stopPod).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
@@ -8,7 +8,7 @@ import type { AddressInfo } from "node:net";
 import { delimiter, join } from "node:path";
 import { startRunpodDevServer, type RunpodDevServer } from "../../harness/runpod-dev-server.ts";
 import { startWorkerProcess } from "../helpers/worker-process.ts";
-import { basePython, CUBLAS12, LibStore, makeHost, makeRoot, type Host } from "../probe/host.ts";
+import { basePython, CUBLAS12, LibStore, makeHost, makeRoot, type Host } from "../preflight/host.ts";
 import { until, workerRequests } from "./helpers.ts";
 
 let root: string;
@@ -60,7 +60,7 @@ describe("stopPod when the GPU stack breaks at run time", () => {
     const worker = startGpuWorker("pod-gpu-1", faultFile);
     try {
       const ready = JSON.parse(await worker.waitFor(/speech engine ready/, 60_000)) as { device: string };
-      expect(ready.device).toBe("cuda"); // the probe passed: this host looked sound
+      expect(ready.device).toBe("cuda"); // the preflight passed: this host looked sound
       writeFileSync(faultFile, "cublas_error"); // ...and now its cuBLAS breaks under the running worker
       const job = dev.enqueue({ audio: audioUrl });
       await until(() => dev.job(job.id)!.status === "COMPLETED", 60_000, "the job");

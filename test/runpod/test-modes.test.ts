@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLogger } from "../../handler/log/logger.ts";
-import { parseLocalArgs, runTestInput, serveApi, type LocalApi } from "../../handler/runpod/local.ts";
+import { parseTestModeArgs, runTestInput, serveApi, type TestModeApi } from "../../handler/runpod/test-modes/index.ts";
 import { parseErrorReport } from "../../handler/runpod/result.ts";
 import { captureLines } from "../helpers/log-capture.ts";
 import { childSleep, runners } from "./helpers.ts";
@@ -30,7 +30,7 @@ describe("--test_input", () => {
     expect(code).toBe(1);
     const printed = JSON.parse(lines[0]!) as { id: string; status: string; error: unknown };
     expect(printed).toMatchObject({ id: "my-job", status: "FAILED" });
-    expect(parseErrorReport(printed.error)).toMatchObject({ error_type: "download_failed", retryable: true, worker_id: "local" });
+    expect(parseErrorReport(printed.error)).toMatchObject({ error_type: "download_failed", retryable: true, worker_id: "test-mode" });
   });
 
   it("exit 1 without printing a result for a missing file, bad JSON or a job without input", async () => {
@@ -43,19 +43,19 @@ describe("--test_input", () => {
     expect(out).toEqual([]);
   });
 
-  it("parses the RunPod SDK's local flags and ours", () => {
-    expect(parseLocalArgs(["--test_input", '{"input":{}}'])).toEqual({ kind: "test_input", json: '{"input":{}}' });
-    expect(parseLocalArgs(["--test_input={\"input\":1}"])).toEqual({ kind: "test_input", json: '{"input":1}' });
-    expect(parseLocalArgs(["--test_input"])).toEqual({ kind: "test_input", json: undefined });
-    expect(parseLocalArgs(["--rp_serve_api", "--rp_api_port", "8010", "--rp_api_host", "0.0.0.0"])).toEqual({ kind: "serve_api", port: 8010, host: "0.0.0.0" });
-    expect(parseLocalArgs(["--serve-api"])).toEqual({ kind: "serve_api", port: 8000, host: "127.0.0.1" });
-    expect(parseLocalArgs(["--verbose"])).toBeNull();
-    expect(() => parseLocalArgs(["--serve-api", "--port", "http"])).toThrow(/--port/);
+  it("parses the RunPod SDK's test-mode flags and ours", () => {
+    expect(parseTestModeArgs(["--test_input", '{"input":{}}'])).toEqual({ kind: "test_input", json: '{"input":{}}' });
+    expect(parseTestModeArgs(["--test_input={\"input\":1}"])).toEqual({ kind: "test_input", json: '{"input":1}' });
+    expect(parseTestModeArgs(["--test_input"])).toEqual({ kind: "test_input", json: undefined });
+    expect(parseTestModeArgs(["--rp_serve_api", "--rp_api_port", "8010", "--rp_api_host", "0.0.0.0"])).toEqual({ kind: "serve_api", port: 8010, host: "0.0.0.0" });
+    expect(parseTestModeArgs(["--serve-api"])).toEqual({ kind: "serve_api", port: 8000, host: "127.0.0.1" });
+    expect(parseTestModeArgs(["--verbose"])).toBeNull();
+    expect(() => parseTestModeArgs(["--serve-api", "--port", "http"])).toThrow(/--port/);
   });
 });
 
-describe("--serve-api: the local RunPod-style HTTP API", () => {
-  let api: LocalApi | null = null;
+describe("--serve-api: the RunPod-style test API", () => {
+  let api: TestModeApi | null = null;
   afterEach(async () => {
     await api?.close();
     api = null;

@@ -1,13 +1,13 @@
 // A minimal copy of the project in a temp folder, with fake system tools first on PATH:
 // apt-get/dpkg-query (a package list in a file), npm, sudo, python3 (venv and pip faked, any
-// other call goes to the real interpreter), optionally nvidia-smi (the probe's fixture). Every
+// other call goes to the real interpreter), optionally nvidia-smi (the preflight's fixture). Every
 // call is logged, so a test can tell what setup ran and what it changed.
 import { execFileSync } from "node:child_process";
 import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
-import { FIXTURES, REPO } from "../probe/host.ts";
+import { FIXTURES, REPO } from "../preflight/host.ts";
 
 export const REAL_PYTHON = execFileSync("python3", ["-c", "import sys; print(sys.executable)"], { encoding: "utf8" }).trim();
 

@@ -6,8 +6,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { asrSettings } from "../../handler/asr/settings.ts";
-import { requirementsFor } from "../../handler/probe/requirements.ts";
-import { REPO } from "../probe/host.ts";
+import { requirementsFor } from "../../handler/preflight/requirements.ts";
+import { REPO } from "../preflight/host.ts";
 import { ALL_APT, changingCalls, makeSandbox, type Sandbox, type SandboxOptions } from "./sandbox.ts";
 
 const sandboxes: Sandbox[] = [];
@@ -182,8 +182,8 @@ describe("setup --tests: numpy for the python3 the tests run", () => {
   });
 });
 
-describe("setup's table of CUDA libraries per ctranslate2 agrees with the probe's", () => {
-  it("for every release range, and refuses what the probe refuses", () => {
+describe("setup's table of CUDA libraries per ctranslate2 agrees with the preflight's", () => {
+  it("for every release range, and refuses what the preflight refuses", () => {
     const versions = ["3.24.0", "4.0.0", "4.3.1", "4.4.0", "4.5.0", "4.6.0", "4.6.2", "4.6.3", "4.6.10", "4.7.0", "4.10.1", "5.0.0", "x"];
     const out = execFileSync("bash", ["-c", `source scripts/setup.sh; for v in ${versions.join(" ")}; do echo "$v=$(ct2_cuda_pips "$v" || echo REFUSED)"; done`], { cwd: REPO, encoding: "utf8" });
     const fromSetup = Object.fromEntries(out.trim().split("\n").map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));

@@ -1,12 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Logger } from "../log/logger.ts";
-import { runLocalJob } from "./local-job.ts";
-import type { JobRunner } from "./runner.ts";
+import type { Logger } from "../../log/logger.ts";
+import { runTestModeJob } from "./run-job.ts";
+import type { JobRunner } from "../runner.ts";
 
-export { serveApi, type LocalApi, type ServeApiOptions } from "./local-api.ts";
-export { runLocalJob, type LocalJobResult } from "./local-job.ts";
+export { serveApi, type TestModeApi, type ServeApiOptions } from "./serve-api.ts";
+export { runTestModeJob, type TestModeJobResult } from "./run-job.ts";
 
 export interface TestInputOptions {
   log: Logger;
@@ -46,7 +46,7 @@ export async function runTestInput(runner: JobRunner, json: string | undefined, 
   }
   const given = (job as { id?: unknown }).id;
   const id = typeof given === "string" && given !== "" ? given : `test-${randomUUID()}`;
-  const result = await runLocalJob(runner, { id, input: (job as { input: unknown }).input }, {
+  const result = await runTestModeJob(runner, { id, input: (job as { input: unknown }).input }, {
     log: opts.log,
     signal: opts.signal,
     onStream: (chunk) => opts.log.info({ chunk }, "stream chunk"),
@@ -55,14 +55,14 @@ export async function runTestInput(runner: JobRunner, json: string | undefined, 
   return result.status === "COMPLETED" ? 0 : 1;
 }
 
-export type LocalMode = { kind: "test_input"; json?: string } | { kind: "serve_api"; port: number; host: string };
+export type TestMode = { kind: "test_input"; json?: string } | { kind: "serve_api"; port: number; host: string };
 
 /**
- * The local flags users know from RunPod's SDK: `--test_input '<json>'` (alone: read
+ * RunPod's test modes, with the flags users know from its SDK: `--test_input '<json>'` (alone: read
  * ./test_input.json) and `--serve-api` / `--rp_serve_api` with `--port` / `--rp_api_port`
  * (default 8000) and `--host` / `--rp_api_host` (default 127.0.0.1). Null when neither is given.
  */
-export function parseLocalArgs(argv: readonly string[]): LocalMode | null {
+export function parseTestModeArgs(argv: readonly string[]): TestMode | null {
   const value = (names: string[]): { present: boolean; value?: string } => {
     for (let i = 0; i < argv.length; i++) {
       const a = argv[i]!;

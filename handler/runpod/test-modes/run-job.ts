@@ -1,17 +1,17 @@
 import { hostname } from "node:os";
-import type { Logger } from "../log/logger.ts";
-import { errorBody, streamedBody, successBody } from "./result.ts";
-import type { JobRunner, RunpodJob } from "./runner.ts";
+import type { Logger } from "../../log/logger.ts";
+import { errorBody, streamedBody, successBody } from "../result.ts";
+import type { JobRunner, RunpodJob } from "../runner.ts";
 
-/** What a local run reports, in the shape RunPod's local API and `/runsync` use. */
-export interface LocalJobResult {
+/** What a test-mode run reports, in the shape of RunPod's `/runsync` (and the SDK's test API). */
+export interface TestModeJobResult {
   id: string;
   status: "COMPLETED" | "FAILED" | "CANCELLED";
   output?: unknown;
   error?: unknown;
 }
 
-export interface LocalJobHooks {
+export interface TestModeJobHooks {
   log: Logger;
   signal?: AbortSignal;
   onStream?: (chunk: unknown) => void;
@@ -21,9 +21,9 @@ export interface LocalJobHooks {
 /**
  * Runs one job as the platform would, turning its return value or error into the same body the
  * worker posts. A streaming job ends as on the platform: its full result is the last chunk and
- * its output the list of every chunk (as the SDK's local API aggregates a generator's output).
+ * its output the list of every chunk (as the SDK's test API aggregates a generator's output).
  */
-export async function runLocalJob(runner: JobRunner, job: RunpodJob, hooks: LocalJobHooks): Promise<LocalJobResult> {
+export async function runTestModeJob(runner: JobRunner, job: RunpodJob, hooks: TestModeJobHooks): Promise<TestModeJobResult> {
   const log = hooks.log.child({ jobId: job.id });
   const signal = hooks.signal ?? new AbortController().signal;
   let streaming = false;
@@ -58,7 +58,7 @@ export async function runLocalJob(runner: JobRunner, job: RunpodJob, hooks: Loca
     return { id: job.id, status: "COMPLETED", output: "output" in body ? body.output : null };
   } catch (err) {
     if (signal.aborted) return { id: job.id, status: "CANCELLED" };
-    log.warn({ err }, "local job failed");
-    return { id: job.id, status: "FAILED", error: errorBody(err, { hostname: hostname(), workerId: "local" }).error };
+    log.warn({ err }, "test-mode job failed");
+    return { id: job.id, status: "FAILED", error: errorBody(err, { hostname: hostname(), workerId: "test-mode" }).error };
   }
 }

@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { listen, readBody, sendJson as send } from "../net/http-server.ts";
-import type { Logger } from "../log/logger.ts";
-import { runLocalJob, type LocalJobResult } from "./local-job.ts";
-import { JobStopped, type JobRunner } from "./runner.ts";
+import { listen, readBody, sendJson as send } from "../../net/http-server.ts";
+import type { Logger } from "../../log/logger.ts";
+import { runTestModeJob, type TestModeJobResult } from "./run-job.ts";
+import { JobStopped, type JobRunner } from "../runner.ts";
 
 export interface ServeApiOptions {
   port: number;
@@ -17,16 +17,16 @@ export interface ServeApiOptions {
   finishedTtlMs?: number;
 }
 
-export interface LocalApi {
+export interface TestModeApi {
   url: string;
   port: number;
   close(): Promise<void>;
 }
 
-interface LocalJob {
+interface ApiJob {
   id: string;
-  status: "IN_QUEUE" | "IN_PROGRESS" | LocalJobResult["status"];
-  result?: LocalJobResult;
+  status: "IN_QUEUE" | "IN_PROGRESS" | TestModeJobResult["status"];
+  result?: TestModeJobResult;
   stream: unknown[];
   controller: AbortController;
   finishedAt?: number;
@@ -36,15 +36,15 @@ interface LocalJob {
 const MAX_BODY = 20 * 1024 * 1024; // the platform's /runsync limit
 
 /**
- * The local HTTP API of RunPod's SDK (`--rp_serve_api`): `POST /runsync`, `POST /run`,
+ * The test HTTP API of RunPod's SDK (`--rp_serve_api`): `POST /runsync`, `POST /run`,
  * `GET|POST /status/{id}`, `GET|POST /stream/{id}` (every chunk so far, with the status) and
  * `POST /cancel/{id}`, over the same runner the worker uses. Finished jobs are kept in bounded memory.
  */
-export async function serveApi(runner: JobRunner, opts: ServeApiOptions): Promise<LocalApi> {
+export async function serveApi(runner: JobRunner, opts: ServeApiOptions): Promise<TestModeApi> {
   const concurrency = opts.concurrency ?? 1;
   const maxFinished = opts.maxFinished ?? 1000;
   const ttl = opts.finishedTtlMs ?? 30 * 60_000;
-  const jobs = new Map<string, LocalJob>();
+  const jobs = new Map<string, ApiJob>();
   let running = 0;
   const waiting: Array<() => void> = [];
 
@@ -60,9 +60,9 @@ export async function serveApi(runner: JobRunner, opts: ServeApiOptions): Promis
     }
   };
 
-  const submit = (input: unknown): LocalJob => {
+  const submit = (input: unknown): ApiJob => {
     const id = `test-${randomUUID()}`;
-    const job: LocalJob = { id, status: "IN_QUEUE", stream: [], controller: new AbortController(), done: Promise.resolve() };
+    const job: ApiJob = { id, status: "IN_QUEUE", stream: [], controller: new AbortController(), done: Promise.resolve() };
     jobs.set(id, job);
     job.done = (async () => {
       if (running >= concurrency) await new Promise<void>((resolve) => waiting.push(resolve));
@@ -70,7 +70,7 @@ export async function serveApi(runner: JobRunner, opts: ServeApiOptions): Promis
       try {
         if (job.controller.signal.aborted) return;
         job.status = "IN_PROGRESS";
-        job.result = await runLocalJob(runner, { id, input }, { log: opts.log, signal: job.controller.signal, onStream: (c) => job.stream.push(c) });
+        job.result = await runTestModeJob(runner, { id, input }, { log: opts.log, signal: job.controller.signal, onStream: (c) => job.stream.push(c) });
         if (job.status === "IN_PROGRESS") job.status = job.result.status;
       } finally {
         running--;
@@ -82,14 +82,14 @@ export async function serveApi(runner: JobRunner, opts: ServeApiOptions): Promis
     return job;
   };
 
-  const view = (j: LocalJob) => {
+  const view = (j: ApiJob) => {
     if (j.status === "CANCELLED" || !j.result || j.status !== j.result.status) return { id: j.id, status: j.status };
     return j.result;
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     evict();
-    const parts = new URL(req.url ?? "/", "http://local").pathname.split("/").filter(Boolean).map(decodeURIComponent);
+    const parts = new URL(req.url ?? "/", "http://serve-api").pathname.split("/").filter(Boolean).map(decodeURIComponent);
     const [op, id] = parts as [string?, string?];
     const method = req.method ?? "GET";
     if (method === "POST" && (op === "run" || op === "runsync") && !id) {
@@ -125,13 +125,13 @@ export async function serveApi(runner: JobRunner, opts: ServeApiOptions): Promis
 
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
-      opts.log.error({ err }, "local API request failed");
+      opts.log.error({ err }, "test-mode API request failed");
       send(res, 500, { error: "internal error" });
     });
   });
   const listening = await listen(server, opts.port, opts.host);
   const { port, url } = listening;
-  opts.log.info({ url }, "local RunPod-style API listening: POST /runsync, POST /run, /status/{id}, /stream/{id}, POST /cancel/{id}");
+  opts.log.info({ url }, "RunPod-style test API listening: POST /runsync, POST /run, /status/{id}, /stream/{id}, POST /cancel/{id}");
   return {
     url,
     port,

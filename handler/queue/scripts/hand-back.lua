@@ -8,6 +8,6 @@ if f[1] ~= 'active' or f[2] ~= token then
 end
 redis.call('ZREM', p .. 'leases', id)
 redis.call('HINCRBY', jk, 'attempts', -1)
-redis.call('HSET', jk, 'state', 'queued', 'lease_token', '', 'stage', 'released', 'progress', 0, 'updated_at', ARGV[4])
+redis.call('HSET', jk, 'state', 'queued', 'lease_token', '', 'stage', 'handed_back', 'progress', 0, 'updated_at', ARGV[4])
 redis.call('ZADD', p .. 'ready', f[3], id)
 return cjson.encode({ ok = true })

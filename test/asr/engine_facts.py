@@ -1,7 +1,7 @@
 """Reports facts about the faster-whisper TEST DOUBLE and the sidecar, in the shape of
 test/doubles/faster-whisper-1.2.1.record.json, for test/asr/record.test.ts.
 
-    python engine_probe.py surface|cases|sidecar|classify   (JSON input on stdin, JSON on stdout)
+    python engine_facts.py surface|cases|sidecar|classify   (JSON input on stdin, JSON on stdout)
 
 Run with PYTHONPATH=test/doubles:sidecar.
 """
@@ -59,7 +59,7 @@ def surface():
     import huggingface_hub
     from faster_whisper import _fake, audio, tokenizer, transcribe, utils, vad
 
-    cache = tempfile.mkdtemp(prefix="probe-models-")
+    cache = tempfile.mkdtemp(prefix="engine-facts-models-")
     model = fw.WhisperModel("tiny", device="cpu", compute_type="int8", download_root=cache)
     pipeline = fw.BatchedInferencePipeline(model)
     vocab = {}
@@ -142,7 +142,7 @@ def run_case(case):
     out = {"id": case["id"], "raised": None, "phase": "none", "message": None, "cause": None}
     phase = "construct"
     try:
-        kwargs = dict(device="cpu", compute_type="int8", download_root=tempfile.mkdtemp(prefix="probe-case-"))
+        kwargs = dict(device="cpu", compute_type="int8", download_root=tempfile.mkdtemp(prefix="engine-facts-case-"))
         kwargs.update(_value(case.get("construct_kwargs") or {}))
         model = fw.WhisperModel(case["model"], **kwargs)
         if case["api"] == "WhisperModel":
@@ -191,7 +191,7 @@ def sidecar(requests):
             if req.get("run"):
                 if model is None:
                     model = fw.WhisperModel("tiny", device="cpu", compute_type="int8",
-                                            download_root=tempfile.mkdtemp(prefix="probe-run-"))
+                                            download_root=tempfile.mkdtemp(prefix="engine-facts-run-"))
                 runner = fw.BatchedInferencePipeline(model) if opts["batch_size"] > 1 else model
                 audio = (0.3 * np.sin(2 * np.pi * 440 * np.arange(req["samples"]) / 16000)).astype(np.float32)
                 try:
