@@ -56,7 +56,7 @@ describe("configuration", () => {
   });
 
   it("an entry point exits 2 and prints every problem", async () => {
-    const r = await execa("npx", ["tsx", "-e", 'import("../foundation/handler/config/load.ts").then(m => m.loadConfigOrExit())'], {
+    const r = await execa("npx", ["tsx", "-e", 'import("./handler/config/load.ts").then(m => m.loadConfigOrExit())'], {
       reject: false,
       env: { MAX_ATTEMPTS: "x", LOG_FORMAT: "xml" },
     });
