@@ -3,7 +3,6 @@ import { inspect } from "node:util";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { execa } from "execa";
 import { ConfigError, loadConfig } from "../../handler/config/load.ts";
 import { Secret } from "../../handler/config/secret.ts";
 
@@ -53,16 +52,5 @@ describe("configuration", () => {
     const c = loadConfig({ LEASE_MS: "30000" }, file);
     expect(c.MAX_ATTEMPTS).toBe(7);
     expect(c.LEASE_MS).toBe(30000);
-  });
-
-  it("an entry point exits 2 and prints every problem", async () => {
-    const r = await execa("npx", ["tsx", "-e", 'import("./handler/config/load.ts").then(m => m.loadConfigOrExit())'], {
-      reject: false,
-      env: { MAX_ATTEMPTS: "x", LOG_FORMAT: "xml" },
-    });
-    expect(r.exitCode).toBe(2);
-    expect(r.stderr).toMatch(/MAX_ATTEMPTS/);
-    expect(r.stderr).toMatch(/LOG_FORMAT/);
-    expect(r.stderr).not.toMatch(/at .*\.ts:\d+/); // no stack trace
   });
 });

@@ -7,7 +7,6 @@ import { loadConfig } from "../../handler/config/load.ts";
 import { settingsShape } from "../../handler/config/schema.ts";
 import { selectMode } from "../../handler/worker/mode.ts";
 import { restServerSettings } from "../../scripts/rest-server.ts";
-import { startRunpodDevServer } from "../../harness/runpod-dev-server.ts";
 import {
   assignments, loadCompose, loadHub, loadHubTests, loadRunpodToml, instructionsOf, parseDockerfile, read, stageEnv,
 } from "./files.ts";
@@ -127,26 +126,6 @@ describe("docker-compose.yml environment", () => {
     expect(push.UPSTASH_REDIS_REST_URL).toBe(worker.UPSTASH_REDIS_REST_URL);
     expect(push.QUEUE_PREFIX).toBe(worker.QUEUE_PREFIX);
     expect(push.UPSTASH_REDIS_REST_TOKEN?.reveal()).toBe(worker.UPSTASH_REDIS_REST_TOKEN?.reveal());
-  });
-
-  it("the RunPod-mode worker gets exactly what `npm run runpod:dev` prints for its pod id and key", async () => {
-    const svc = compose.services["worker-runpod"]!;
-    const env = svc.environment!;
-    const cfg = loadConfig(env, null);
-    expect(selectMode(cfg).kind).toBe("runpod");
-    const devCommand = compose.services["runpod-dev"]!.command!;
-    const flag = (f: string) => devCommand[devCommand.indexOf(f) + 1]!;
-    const dev = await startRunpodDevServer({ port: 0, apiKey: flag("--api-key") });
-    try {
-      const expected = dev.workerEnv(flag("--pod-id"));
-      const samePort = Object.fromEntries(Object.entries(expected).map(([k, v]) => [k, v.replaceAll(`:${dev.port}/`, `:${flag("--port")}/`)]));
-      const runpodVars = Object.fromEntries(Object.entries(env).filter(([k]) => k.startsWith("RUNPOD_")));
-      expect(runpodVars).toEqual(samePort);
-    } finally {
-      await dev.close();
-    }
-    // It shares the dev server's network namespace: the server listens on loopback only.
-    expect(svc.network_mode).toBe("service:runpod-dev");
   });
 
   it("the baked model comes from the same WHISPER_MODEL default as the image", () => {

@@ -1,9 +1,6 @@
 // runpod.toml, .runpod/hub.json and .runpod/tests.json: the formats RunPod documents, GPU and
 // CUDA choices that match the image, and Hub test inputs this worker really accepts.
 import { describe, expect, it } from "vitest";
-import { readFileSync } from "node:fs";
-import { loadConfig } from "../../handler/config/load.ts";
-import { audioLimitsFromConfig, loadVoiceMessage } from "../../handler/audio/index.ts";
 import { parseJobInput } from "../../handler/pipeline/input.ts";
 import { loadHub, loadHubTests, loadRunpodToml, packageJson, parseDockerfile, read } from "./files.ts";
 
@@ -78,19 +75,6 @@ describe(".runpod/tests.json", () => {
       expect(t.timeout, t.name).toBeGreaterThanOrEqual(120_000);
       if (typeof t.input.audio === "string") expect(new URL(t.input.audio).protocol).toBe("https:");
     }
-  });
-
-  it("the base64 test is a real ogg/opus voice message of the committed speech clip", async () => {
-    const t = hubTests.tests.find((x) => typeof x.input.audio_base64 === "string");
-    expect(t).toBeDefined();
-    const limits = audioLimitsFromConfig(loadConfig({}, null));
-    const voice = await loadVoiceMessage({ kind: "base64", data: t!.input.audio_base64 as string }, limits);
-    const wav = await loadVoiceMessage({ kind: "bytes", data: readFileSync("sidecar/smoke/speech.wav") }, limits);
-    expect(voice.ffprobe.container).toBe("ogg");
-    expect(voice.ffprobe.codec).toBe("opus");
-    expect(Math.abs(voice.durationS - wav.durationS)).toBeLessThan(0.1);
-    // Well under RunPod's /run payload limit (10 MB).
-    expect(JSON.stringify({ input: t!.input }).length).toBeLessThan(64 * 1024);
   });
 });
 
