@@ -22,7 +22,7 @@ def main():
     }
     try:
         import ctranslate2
-    except Exception as e:  # ImportError, or an OSError from a broken wheel
+    except Exception as e:  # noqa: BLE001 - ImportError, or an OSError from a broken wheel: reported
         out["import_error"] = "%s: %s" % (type(e).__name__, e)
         print(json.dumps(out))
         return
@@ -35,7 +35,7 @@ def main():
     # with CUDA support") from a CUDA build that cannot reach a device (RuntimeError).
     try:
         out["cuda_compute_types"] = sorted(ctranslate2.get_supported_compute_types("cuda"))
-    except Exception as e:
+    except Exception as e:  # noqa: BLE001 - which error it is tells the builds apart (above)
         out["cuda_compute_types_error"] = "%s: %s" % (type(e).__name__, e)
     print(json.dumps(out))
 

@@ -82,7 +82,7 @@ def main():
                 "transcribe_ms": int((time.monotonic() - t1) * 1000),
             }
         )
-    except Exception as e:
+    except Exception as e:  # noqa: BLE001 - every failure is reported, with its phase, to the preflight
         emit({"event": "error", "phase": phase, "error_type": type(e).__name__, "message": str(e)[:2000]})
         sys.exit(1)
 

@@ -211,9 +211,8 @@ def sidecar(requests):
 
 def classify(items):
     """Maps (exception class from a real module or a name, message) through the sidecar."""
-    from asr_sidecar.errors import classify_load_error, classify_transcribe_error
-
     import huggingface_hub
+    from asr_sidecar.errors import classify_load_error, classify_transcribe_error
 
     out = []
     for it in items:
@@ -242,7 +241,7 @@ def static_calls(paths):
             "transcribe": "faster_whisper.WhisperModel.transcribe"}
     out = []
     for path in paths:
-        with open(path, "r", encoding="utf-8") as f:
+        with open(path, encoding="utf-8") as f:
             tree = ast.parse(f.read(), filename=path)
         for node in ast.walk(tree):
             if not isinstance(node, ast.Call):

@@ -21,6 +21,8 @@ function sandbox(opts: SandboxOptions = {}): Sandbox {
 }
 
 const PIP = "+ sidecar/.venv/bin/python -m pip install -q --disable-pip-version-check -r sidecar/requirements.txt";
+/** What --tests changes to install ruff (its venv and pinned requirement) besides npm ci. */
+const LINT_CALLS = ["python3 -m venv --clear .lint-venv", "venv-python -m pip install -q --disable-pip-version-check -r scripts/lint-requirements.txt"];
 
 describe("setup --dry-run prints the plan and changes nothing", () => {
   it("a GPU host (nvidia-smi answering): venv, pinned packages plus the CUDA library the pinned ctranslate2 4.6.3 needs", async () => {
@@ -149,8 +151,8 @@ describe("setup --tests on this machine", () => {
     const first = await s.run(["--tests"]);
     expect(first.exitCode, first.output).toBe(0);
     expect(first.output).toMatch(/python3 \(\S+\) imports numpy \d/);
-    expect(changingCalls(first.calls)).toEqual(["npm ci --no-audit --no-fund"]);
-    expect(first.output).not.toMatch(/faster-whisper|requirements\.txt|test\/doubles|prefetch/);
+    expect(changingCalls(first.calls)).toEqual(["npm ci --no-audit --no-fund", ...LINT_CALLS]);
+    expect(first.output).not.toMatch(/faster-whisper|sidecar\/requirements\.txt|test\/doubles|prefetch/);
     const second = await s.run(["--tests"]);
     expect(second.exitCode, second.output).toBe(0);
     expect(changingCalls(second.calls)).toEqual([]);
@@ -168,17 +170,48 @@ describe("setup --tests: numpy for the python3 the tests run", () => {
     expect(skip.exitCode).toBe(1);
     expect(skip.output).toContain("FAILED: apt: missing python3-numpy");
     expect(skip.output).toContain("FAILED: python: /usr/bin/python3 cannot import numpy, and pip may not install into this externally-managed Python: sudo apt-get install python3-numpy");
-    expect(changingCalls(skip.calls)).toEqual(["npm ci --no-audit --no-fund"]);
+    expect(changingCalls(skip.calls)).toEqual(["npm ci --no-audit --no-fund", ...LINT_CALLS]);
   });
 
   it("another python3 without numpy: pip installs sidecar/requirements-test.txt (not apt's python3-numpy)", async () => {
     const s = sandbox({ python3: "no-numpy" });
     const r = await s.run(["--tests"]);
     expect(r.exitCode, r.output).toBe(0);
-    expect(changingCalls(r.calls)).toEqual(["npm ci --no-audit --no-fund", "python3 -m pip install -q --disable-pip-version-check -r sidecar/requirements-test.txt"]);
+    expect(changingCalls(r.calls)).toEqual(["npm ci --no-audit --no-fund", "python3 -m pip install -q --disable-pip-version-check -r sidecar/requirements-test.txt", ...LINT_CALLS]);
     const offline = await s.run(["--tests"], { FAKE_PIP3_RC: "1" });
     expect(offline.exitCode).toBe(1);
     expect(offline.output).toContain("FAILED: python: pip could not install sidecar/requirements-test.txt");
+  });
+});
+
+describe("setup --tests: the linters npm run lint runs", () => {
+  it("shellcheck from apt, ruff from scripts/lint-requirements.txt into .lint-venv: planned, installed, then left alone", async () => {
+    const s = sandbox({ installed: ALL_APT.filter((p) => p !== "shellcheck") });
+    const plan = await s.run(["--tests", "--dry-run"]);
+    expect(plan.exitCode, plan.output).toBe(0);
+    expect(plan.output).toContain("apt-get install -y -qq --no-install-recommends shellcheck\n");
+    expect(plan.output).toContain("[setup] + .lint-venv/bin/python -m pip install -q --disable-pip-version-check -r scripts/lint-requirements.txt\n");
+    expect(changingCalls(plan.calls)).toEqual([]);
+
+    const first = await s.run(["--tests"]);
+    expect(first.exitCode, first.output).toBe(0);
+    expect(changingCalls(first.calls)).toEqual(["apt-get update -qq", "apt-get install -y -qq --no-install-recommends shellcheck", "npm ci --no-audit --no-fund", ...LINT_CALLS]);
+    const second = await s.run(["--tests"]);
+    expect(changingCalls(second.calls)).toEqual([]);
+    expect(second.output).toContain("lint tools up to date (scripts/lint-requirements.txt in .lint-venv)");
+
+    // A new pin installs again.
+    execFileSync("bash", ["-c", `echo 'ruff==0.0.1' >> ${join(s.project, "scripts", "lint-requirements.txt")}`]);
+    expect(changingCalls((await s.run(["--tests"])).calls)).toEqual([LINT_CALLS[1]]);
+  });
+
+  it("no network to the Python index: the lint tools' branch fails alone, with the reason", async () => {
+    const s = sandbox();
+    const r = await s.run(["--tests"], { FAKE_PIP_FAIL: "1" });
+    expect(r.exitCode).toBe(1);
+    expect(r.output).toContain("FAILED: lint tools: pip could not install scripts/lint-requirements.txt into .lint-venv (no network to the Python package index?");
+    expect(r.calls).toContain("npm ci --no-audit --no-fund");
+    expect(r.output).toContain("finished with 1 problem(s):");
   });
 });
 
