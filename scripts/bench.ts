@@ -15,7 +15,7 @@ import { machineInfo } from "./bench/machine.ts";
 import { idleFigure, watchCounter } from "./bench/idle.ts";
 import { decodeBench, overheadRun, startEngineAlone, startTimed, workerThroughputRun, type Clip, type EngineModel, type OverheadRun, type ReadySample } from "./bench/measure.ts";
 import { rssRun, smallJobs } from "./bench/memory.ts";
-import { newPrefix, startProofStack } from "./bench/stack.ts";
+import { newPrefix, startBenchStack } from "./bench/stack.ts";
 import { median, round } from "./bench/stats.ts";
 import { startWorkerProcess, type WorkerProcess } from "./bench/worker-process.ts";
 
@@ -81,7 +81,7 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), "vw-bench-"));
   const engine: EngineModel = { msPerAudioS: SETTINGS.engine_ms_per_audio_s, text: "Please call me back about the invoice tomorrow." };
   const geminiKey = `AIzaBench-${Date.now()}-0123456789abcdefghij`;
-  const stack = await startProofStack();
+  const stack = await startBenchStack();
   const gemini = await startFakeGemini({ apiKey: geminiKey });
   const workers: WorkerProcess[] = [];
   try {

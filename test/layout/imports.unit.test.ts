@@ -1,4 +1,4 @@
-// What may import what among the code folders (CONTRIBUTING.md, "Layout"). The product
+// What may import what among the code folders. The product
 // (handler/) imports only itself, and the diagnose settings its one config schema gathers;
 // diagnostics/ only itself and the product; the programs (scripts/) and the development peers
 // (harness/) never import the tests. Static and dynamic imports and `new URL(..., import.meta.url)`

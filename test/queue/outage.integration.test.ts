@@ -5,13 +5,13 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createLogger } from "../../handler/log/logger.ts";
 import { QueueConsumer, WorkerRegistry } from "../../handler/queue/index.ts";
-import { newPrefix, startProofStack, type ProofStack } from "../../scripts/bench/stack.ts";
+import { newPrefix, startBenchStack, type BenchStack } from "../../scripts/bench/stack.ts";
 import { sleep } from "../../scripts/bench/stats.ts";
 import { captureLines } from "../helpers/log-capture.ts";
 
-let stack: ProofStack;
+let stack: BenchStack;
 beforeAll(async () => {
-  stack = await startProofStack();
+  stack = await startBenchStack();
 });
 afterAll(async () => {
   await stack.stop();

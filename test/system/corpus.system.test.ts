@@ -17,7 +17,7 @@ import { parseErrorReport } from "../../handler/runpod/result.ts";
 import { freePort } from "../../handler/net/ports.ts";
 import { startRunpodDevServer, type RunpodDevServer } from "../../harness/runpod-dev-server.ts";
 import { readJobs } from "../../scripts/bench/jobs.ts";
-import { newPrefix, startProofStack, type ProofStack } from "../../scripts/bench/stack.ts";
+import { newPrefix, startBenchStack, type BenchStack } from "../../scripts/bench/stack.ts";
 import { sleep } from "../../scripts/bench/stats.ts";
 import { startWorkerProcess, type WorkerProcess } from "../../scripts/bench/worker-process.ts";
 import { startHttpServer, type TestServer } from "../audio/helpers.ts";
@@ -27,7 +27,7 @@ import { QUEUE_CASES, RUNPOD_CASES, hlsPlaylist, type CorpusEnv } from "./corpus
 
 const TEXT = "Please call me back about the invoice tomorrow.";
 const GEMINI_KEY = `corpus-gemini-${Date.now()}-key-0123456789`;
-let stack: ProofStack;
+let stack: BenchStack;
 let gemini: FakeGemini;
 let dev: RunpodDevServer;
 let hostile: TestServer;
@@ -65,7 +65,7 @@ beforeAll(async () => {
     closedPort: await freePort(),
     planted: { queryToken: `sig${Date.now()}QueryTokenSecret`, password: `pw${Date.now()}Secret` },
   };
-  stack = await startProofStack();
+  stack = await startBenchStack();
   gemini = await startFakeGemini({ apiKey: GEMINI_KEY });
   dev = await startRunpodDevServer({ pingIntervalMs: 2000, takeWaitMs: 1000 });
   const common = {
