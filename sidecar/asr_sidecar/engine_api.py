@@ -1,6 +1,6 @@
 """Every place where the sidecar touches faster-whisper's objects beyond transcribe()'s keywords.
 
-test/asr/record.test.ts checks USES against the record of the pinned release
+test/asr/record.integration.test.ts checks USES against the record of the pinned release
 (test/doubles/faster-whisper-1.2.1.record.json): a name that the release does not have fails
 there, not in production.
 """

@@ -1,5 +1,5 @@
 """Reports facts about the faster-whisper TEST DOUBLE and the sidecar, in the shape of
-test/doubles/faster-whisper-1.2.1.record.json, for test/asr/record.test.ts.
+test/doubles/faster-whisper-1.2.1.record.json, for test/asr/record.integration.test.ts.
 
     python engine_facts.py surface|cases|sidecar|classify   (JSON input on stdin, JSON on stdout)
 
