@@ -10,7 +10,7 @@
 #   cuDNN 9 (a -cudnn runtime image), 4.0-4.4 cuDNN 8; CUDA 13 (libcublas.so.13) cannot run
 #   ctranslate2 4.x. Change this base together with the pin. The base's NVIDIA_REQUIRE_CUDA
 #   keeps it off hosts whose driver is too old (RunPod: allowedCudaVersions 12.8+); where it
-#   still starts on one, the worker's CUDA probe says driver_too_old and DEVICE=auto uses CPU.
+#   still starts on one, the worker's CUDA preflight says driver_too_old and DEVICE=auto uses CPU.
 #
 # The gpu and cpu stages are the same recipe on two bases (test/deploy checks they stay so).
 

@@ -5,7 +5,7 @@ import tseslint from "typescript-eslint";
 import globals from "globals";
 
 export default tseslint.config(
-  { ignores: ["node_modules", "dist", "coverage", "sidecar", ".scratch", "**/*.py"] },
+  { ignores: ["node_modules", "dist", "coverage", "sidecar", ".scratch", ".lint-venv", "**/*.py"] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

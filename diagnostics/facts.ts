@@ -1,16 +1,16 @@
 // What several steps need to know about the host, asked once (memoised) and within the run's
 // deadline: the sidecar's interpreter and its packages, nvidia-smi, ctranslate2, the CUDA
-// libraries it needs. The questions themselves are the CUDA probe's (handler/probe/).
+// libraries it needs. The questions themselves are the CUDA preflight's (handler/preflight/).
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { WorkerError } from "../handler/errors.ts";
-import { lastJson, runChild, tail, type ChildOutcome } from "../handler/probe/child.ts";
-import { REPO_ROOT } from "../handler/probe/config.ts";
-import { resolveSidecarPython, sidecarLibraryEnv } from "../handler/probe/library-path.ts";
-import { findOnPath, queryNvidiaSmi, visibleGpu, type GpuInfo, type NvidiaSmiResult } from "../handler/probe/nvidia-smi.ts";
-import { checkLibraries, ctranslate2Facts, type Ct2FactsResult, type LibraryResult } from "../handler/probe/python-tiers.ts";
-import { requiredSonames, requirementsFor, type CudaRequirements } from "../handler/probe/requirements.ts";
+import { lastJson, runChild, tail, type ChildOutcome } from "../handler/preflight/child.ts";
+import { REPO_ROOT } from "../handler/preflight/config.ts";
+import { resolveSidecarPython, sidecarLibraryEnv } from "../handler/preflight/library-path.ts";
+import { findOnPath, queryNvidiaSmi, visibleGpu, type GpuInfo, type NvidiaSmiResult } from "../handler/preflight/nvidia-smi.ts";
+import { checkLibraries, ctranslate2Facts, type Ct2FactsResult, type LibraryResult } from "../handler/preflight/python-tiers.ts";
+import { requiredSonames, requirementsFor, type CudaRequirements } from "../handler/preflight/requirements.ts";
 import type { DiagnoseConfig } from "./config.ts";
 import { locateModel, type ModelLocation } from "./model-files.ts";
 import type { DiagnoseFlags } from "./types.ts";

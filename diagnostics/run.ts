@@ -34,7 +34,7 @@ export interface RunOptions {
 export async function runDiagnose(input: DiagnoseInput, opts: RunOptions = {}): Promise<DiagnoseReport> {
   const limitMs = input.config.DIAGNOSE_TIMEOUT_MS;
   const facts = new HostFacts(input, Date.now() + limitMs);
-  // --deep adds the probe's own children (its limits: PROBE_TIMEOUT_MS, PROBE_SMOKE_TIMEOUT_MS,
+  // --deep adds the preflight's own children (its limits: PROBE_TIMEOUT_MS, PROBE_SMOKE_TIMEOUT_MS,
   // one retry with another compute type) to step 1.
   const deepMs = input.flags.deep ? 3 * input.config.PROBE_TIMEOUT_MS + 2 * input.config.PROBE_SMOKE_TIMEOUT_MS : 0;
   const steps = STEPS.filter((s) => !opts.only || opts.only.includes(s.id));

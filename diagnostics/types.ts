@@ -39,7 +39,7 @@ export interface DiagnoseFlags {
   requireGpu: boolean;
   /** No network: skip the Upstash round trip and the Gemini call (container health checks). */
   quick: boolean;
-  /** Add the probe's CUDA smoke transcription (tier 2) to step 1. */
+  /** Add the preflight's CUDA smoke transcription (tier 2) to step 1. */
   deep: boolean;
 }
 

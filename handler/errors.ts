@@ -39,7 +39,7 @@ export function toErrorInfo(err: unknown): ErrorInfo {
 
 /**
  * The abort reason given to running jobs when the worker stops past its grace period: the job
- * is handed back (queue: released without counting the attempt; RunPod: no result posted).
+ * is handed back (queue: outcome `handed_back`, the attempt not counted; RunPod: no result posted).
  */
 export class ShutdownAbort extends Error {
   constructor() {

@@ -1,8 +1,8 @@
-// `npm start`: picks a mode and says why, probes the device, starts the sidecar, and runs.
+// `npm start`: picks a mode and says why, checks the device (CUDA preflight), starts the sidecar, and runs.
 //   RunPod mode:  RUNPOD_WEBHOOK_GET_JOB is set.
 //   Queue mode:   UPSTASH_REDIS_REST_URL is set.
 //   Local default: neither; the local stack (redis-server + REST server) is started and consumed.
-//   --test_input '<json>' (or ./test_input.json) and --serve-api [--port]: RunPod's local modes.
+//   --test_input '<json>' (or ./test_input.json) and --serve-api [--port]: RunPod's test modes.
 import { existsSync } from "node:fs";
 import { loadConfigOrExit } from "./config/load.ts";
 import { Secret } from "./config/secret.ts";
@@ -10,9 +10,9 @@ import { createLogger } from "./log/logger.ts";
 import { WorkerError } from "./errors.ts";
 import { openQueue, resolveConnection } from "./queue/index.ts";
 import { runRunpodWorker } from "./runpod/worker.ts";
-import { parseLocalArgs, runTestInput, serveApi } from "./runpod/local.ts";
-import { startLocalStack } from "../harness/local-stack.ts";
-import { removeLocalStackInfo, writeLocalStackInfo } from "../harness/local-stack-file.ts";
+import { parseTestModeArgs, runTestInput, serveApi } from "./runpod/test-modes/index.ts";
+import { startLocalStack } from "./local-stack/stack.ts";
+import { removeLocalStackInfo, writeLocalStackInfo } from "./local-stack/stack-file.ts";
 import { selectMode } from "./worker/mode.ts";
 import { serveLocalDashboard } from "./dashboard/index.ts";
 import { startRuntime } from "./worker/runtime.ts";
@@ -25,15 +25,15 @@ import type { Logger } from "./log/logger.ts";
 const cfg = loadConfigOrExit();
 const log = createLogger({ level: cfg.LOG_LEVEL, format: cfg.LOG_FORMAT });
 
-let local: ReturnType<typeof parseLocalArgs>;
+let testMode: ReturnType<typeof parseTestModeArgs>;
 try {
-  local = parseLocalArgs(process.argv.slice(2));
+  testMode = parseTestModeArgs(process.argv.slice(2));
 } catch (err) {
   process.stderr.write(`${(err as Error).message}\nusage: npm start [-- --test_input '<json>' | --serve-api [--port N] [--host H]]\n`);
   process.exit(2);
 }
 const mode = selectMode(cfg);
-if (!local && mode.kind !== "runpod" && existsSync("test_input.json")) local = { kind: "test_input" };
+if (!testMode && mode.kind !== "runpod" && existsSync("test_input.json")) testMode = { kind: "test_input" };
 
 const stop = new AbortController();
 let ready = false;
@@ -41,7 +41,7 @@ let signals = 0;
 for (const sig of ["SIGTERM", "SIGINT"] as const) {
   process.on(sig, () => {
     signals++;
-    // Nothing is in flight before the first job can be taken (probe, sidecar start): leave at
+    // Nothing is in flight before the first job can be taken (preflight, sidecar start): leave at
     // once; children are killed on exit. A second Ctrl-C leaves now too.
     if (!ready) {
       log.info({ signal: sig }, "stopping before any work was taken");
@@ -85,14 +85,14 @@ function redisHooks(c: Config, l: Logger, runtime: Awaited<ReturnType<typeof sta
 }
 
 async function main(): Promise<number> {
-  log.info({ version: VERSION, mode: local ? local.kind : mode.kind }, local ? `local RunPod mode: ${local.kind}` : mode.reason);
+  log.info({ version: VERSION, mode: testMode ? testMode.kind : mode.kind }, testMode ? `RunPod test mode: ${testMode.kind}` : mode.reason);
   const runtime = await startRuntime(cfg, log);
   ready = true;
   try {
-    if (local?.kind === "test_input") return await runTestInput(pipelineRunner(runtime.deps), local.json, { log, signal: stop.signal });
-    if (local?.kind === "serve_api") {
-      const api = await serveApi(pipelineRunner(runtime.deps), { port: local.port, host: local.host, log, concurrency: cfg.CONCURRENCY });
-      log.info({ url: api.url }, "local RunPod API listening");
+    if (testMode?.kind === "test_input") return await runTestInput(pipelineRunner(runtime.deps), testMode.json, { log, signal: stop.signal });
+    if (testMode?.kind === "serve_api") {
+      const api = await serveApi(pipelineRunner(runtime.deps), { port: testMode.port, host: testMode.host, log, concurrency: cfg.CONCURRENCY });
+      log.info({ url: api.url }, "RunPod test API listening");
       await new Promise<void>((resolve) => stop.signal.addEventListener("abort", () => resolve(), { once: true }));
       await api.close();
       return 0;

@@ -6,8 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { decodeToPcm } from "../handler/audio/decode.ts";
-import { probeAudio } from "../handler/audio/probe.ts";
-import { makeLongSpeechOpus } from "../test/fixtures/audio/generate.ts";
+import { ffprobeAudio } from "../handler/audio/ffprobe.ts";
+import { makeLongSpeechOpus } from "../harness/audio-fixtures/generate.ts";
 
 const { values } = parseArgs({
   options: {
@@ -39,7 +39,7 @@ try {
   let audioS = 0;
   for (let i = 0; i < runs; i++) {
     let t0 = performance.now();
-    await probeAudio(file, opts);
+    await ffprobeAudio(file, opts);
     probeMs.push(performance.now() - t0);
     t0 = performance.now();
     const out = await decodeToPcm(file, opts);

@@ -8,14 +8,14 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { makeLongSpeechOpus } from "../test/fixtures/audio/generate.ts";
-import { startFakeGemini } from "../test/peers/gemini-server.ts";
+import { makeLongSpeechOpus } from "../harness/audio-fixtures/generate.ts";
+import { startFakeGemini } from "../harness/gemini-server.ts";
 import { printTable } from "./table.ts";
 import { machineInfo } from "./bench/machine.ts";
 import { idleFigure, watchCounter } from "./bench/idle.ts";
 import { decodeBench, overheadRun, startEngineAlone, startTimed, workerThroughputRun, type Clip, type EngineModel, type OverheadRun, type ReadySample } from "./bench/measure.ts";
 import { rssRun, smallJobs } from "./bench/memory.ts";
-import { newPrefix, startProofStack } from "./bench/stack.ts";
+import { newPrefix, startBenchStack } from "./bench/stack.ts";
 import { median, round } from "./bench/stats.ts";
 import { startWorkerProcess, type WorkerProcess } from "./bench/worker-process.ts";
 
@@ -50,7 +50,7 @@ export const SETTINGS = {
   // Quick mode idles at a shorter maximum (same heartbeat ratio) and scales to the default.
   idle_poll_max_ms: quick ? 2000 : DEFAULT_IDLE_MAX_MS,
   idle_heartbeat_ms: quick ? 6000 : DEFAULT_HEARTBEAT_MS,
-  worker: { CONCURRENCY: 1, LEASE_MS: 60_000, LOG_LEVEL: "info", DEVICE: "auto (probe runs; no GPU here means CPU)" },
+  worker: { CONCURRENCY: 1, LEASE_MS: 60_000, LOG_LEVEL: "info", DEVICE: "auto (preflight runs; no GPU here means CPU)" },
 };
 
 export const TARGETS = {
@@ -81,7 +81,7 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), "vw-bench-"));
   const engine: EngineModel = { msPerAudioS: SETTINGS.engine_ms_per_audio_s, text: "Please call me back about the invoice tomorrow." };
   const geminiKey = `AIzaBench-${Date.now()}-0123456789abcdefghij`;
-  const stack = await startProofStack();
+  const stack = await startBenchStack();
   const gemini = await startFakeGemini({ apiKey: geminiKey });
   const workers: WorkerProcess[] = [];
   try {
@@ -96,7 +96,7 @@ async function main(): Promise<void> {
       ...stack.workerEnv(),
       QUEUE_PREFIX: prefix,
       DEVICE: "auto",
-      PROBE_CACHE_DIR: join(dir, "probe-cache"),
+      PROBE_CACHE_DIR: join(dir, "preflight-cache"),
       AUDIO_TMP_DIR: dir,
       LOG_LEVEL: "info",
       FAKE_FW_MS_PER_AUDIO_S: String(engine.msPerAudioS),

@@ -12,8 +12,8 @@ import { startDashboard } from "../handler/dashboard/index.ts";
 import { QueueAdmin } from "../handler/queue/admin.ts";
 import { openQueue, resolveConnection } from "../handler/queue/index.ts";
 import { pushVoiceMessage } from "../handler/queue/push.ts";
-import { startLocalStack } from "../harness/local-stack.ts";
-import { startFakeGemini } from "../test/peers/gemini-server.ts";
+import { startLocalStack } from "../handler/local-stack/stack.ts";
+import { startFakeGemini } from "../harness/gemini-server.ts";
 import { REPO_ROOT, startWorkerProcess, type WorkerProcess } from "./bench/worker-process.ts";
 import { launchChromium } from "./dashboard/chromium.ts";
 

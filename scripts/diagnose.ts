@@ -11,7 +11,7 @@ const USAGE = `Usage: npm run diagnose [-- --json] [--require-gpu] [--quick] [--
   --json         print {"ok", "steps": [{"id","name","status","detail","fix","ms"}]}
   --require-gpu  no usable GPU is a failure (DEVICE=cuda implies it)
   --quick        no network: skip the Upstash round trip and the Gemini call (health checks)
-  --deep         add the CUDA smoke transcription of the probe (loads the model on the GPU)
+  --deep         add the CUDA smoke transcription of the preflight (loads the model on the GPU)
 Exit status: 0 nothing failed, 1 a step failed, 2 usage or configuration error.`;
 
 function usageError(message: string): never {

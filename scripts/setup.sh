@@ -4,7 +4,8 @@
 # venv with the pinned packages (on a GPU host also the pip CUDA libraries the pinned
 # ctranslate2 needs), the configured Whisper model, then `npm run diagnose -- --quick`.
 #   --tests     what the test suite needs instead (no faster-whisper, no model): espeak-ng, gcc, docker-compose (validates compose files),
-#               libc6-dev, chromium (the dashboard's browser test), and numpy for the python3 on PATH
+#               libc6-dev, chromium (the dashboard's browser test), numpy for the python3 on PATH, and the linters
+#               npm run lint runs: shellcheck (apt) and ruff (scripts/lint-requirements.txt, into .lint-venv/)
 #   --cpu/--gpu override the GPU detection (nvidia-smi answering)
 #   --dry-run   print every command it would run; change nothing
 #   --skip-apt  no apt (hosts without root): missing packages are reported, not installed
@@ -17,6 +18,8 @@ FAILED=()
 VENV=sidecar/.venv
 REQ=sidecar/requirements.txt
 TEST_REQ=sidecar/requirements-test.txt
+LINT_VENV=.lint-venv
+LINT_REQ=scripts/lint-requirements.txt
 
 say() { printf '[setup] %s\n' "$*"; }
 fail() { say "FAILED: $*" >&2; FAILED+=("$1"); }
@@ -44,7 +47,7 @@ setting() {
   local name=$1 default=$2 v=""
   if [ -n "${!name:-}" ]; then printf '%s' "${!name}"; return; fi
   if [ -f .env ]; then
-    v=$(sed -n "s/^[[:space:]]*\(export[[:space:]]\{1,\}\)\{0,1\}$name[[:space:]]*=[[:space:]]*//p" .env | tail -n 1)
+    v=$(sed -n "s/^[[:space:]]*\(export[[:space:]]\{1,\}\)\{0,1\}${name}[[:space:]]*=[[:space:]]*//p" .env | tail -n 1)
     v=${v%\"}; v=${v#\"}; v=${v%\'}; v=${v#\'}
   fi
   printf '%s' "${v:-$default}"
@@ -56,7 +59,7 @@ pinned_ct2() {
 }
 
 # The pip packages of the CUDA libraries a ctranslate2 release needs (Linux wheels): the same
-# rules as handler/probe/requirements.ts (test/setup keeps the two in sync).
+# rules as handler/preflight/requirements.ts (test/setup keeps the two in sync).
 ct2_cuda_pips() {
   [[ $1 =~ ^([0-9]+)\.([0-9]+)(\.([0-9]+))? ]] || return 1
   local major=${BASH_REMATCH[1]} minor=${BASH_REMATCH[2]} patch=${BASH_REMATCH[4]:-0}
@@ -93,7 +96,7 @@ detect_gpu() {
 apt_packages() {
   local pkgs=(ffmpeg redis-server python3 python3-venv util-linux) missing=() p
   if [ "$TESTS" = 1 ]; then
-    pkgs+=(espeak-ng gcc libc6-dev docker-compose chromium)
+    pkgs+=(espeak-ng gcc libc6-dev docker-compose shellcheck chromium)
     # The tests run python3 from PATH with numpy; Debian's python3 gets it from apt.
     local py
     py=$(command -v python3 || true)
@@ -212,6 +215,28 @@ tests_python() {
   fi
 }
 
+# --- 4 with --tests: ruff, the Python linter npm run lint runs, in a venv of its own ----------
+lint_tools() {
+  local py=${LINT_BOOTSTRAP_PYTHON:-python3}
+  if [ ! -f "$LINT_REQ" ]; then fail "lint tools: no $LINT_REQ in this checkout"; return; fi
+  if ! command -v "$py" >/dev/null; then
+    [ "$DRY" = 1 ] && [[ " ${APT_PLANNED[*]} " == *" python3 "* ]] && { run "$py" -m venv --clear "$LINT_VENV"; run "$LINT_VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$LINT_REQ"; return; }
+    fail "lint tools: $py not found (sudo apt-get install python3 python3-venv)"; return
+  fi
+  if [ ! -x "$LINT_VENV/bin/python" ] || ! "$LINT_VENV/bin/python" -c '' 2>/dev/null; then
+    run "$py" -m venv --clear "$LINT_VENV" || { fail "lint tools: could not create $LINT_VENV (sudo apt-get install python3-venv)"; return; }
+  fi
+  local stamp=$LINT_VENV/.setup-stamp want
+  want=$(stamp_of "$LINT_REQ")
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+    say "lint tools up to date ($LINT_REQ in $LINT_VENV)"
+  elif run "$LINT_VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$LINT_REQ"; then
+    [ "$DRY" = 1 ] || echo "$want" > "$stamp"
+  else
+    fail "lint tools: pip could not install $LINT_REQ into $LINT_VENV (no network to the Python package index? see pip's message above)"
+  fi
+}
+
 # --- 5. the check -----------------------------------------------------------------------------
 diagnose() {
   local args=(--quick)
@@ -234,7 +259,7 @@ main() {
       --skip-apt) SKIP_APT=1 ;;
       --cpu) [ "$MODE" = gpu ] && { echo "setup: --cpu and --gpu exclude each other" >&2; exit 2; }; MODE=cpu ;;
       --gpu) [ "$MODE" = cpu ] && { echo "setup: --cpu and --gpu exclude each other" >&2; exit 2; }; MODE=gpu ;;
-      -h|--help) sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+      -h|--help) sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
       *) echo "setup: unknown option '$arg' (see --help)" >&2; exit 2 ;;
     esac
   done
@@ -247,6 +272,7 @@ main() {
   npm_dependencies
   if [ "$TESTS" = 1 ]; then
     tests_python
+    lint_tools
   else
     sidecar_venv
     prefetch_model

@@ -1,5 +1,5 @@
-// Runs before every test file: caches that the worker, the probe and the faster-whisper test
-// double write (Hugging Face hub, probe verdicts, the local-stack file) go to a private temp
+// Runs before every test file: caches that the worker, the CUDA preflight and the faster-whisper test
+// double write (Hugging Face hub, preflight verdicts, the local-stack file) go to a private temp
 // folder, never into the user's real ~/.cache.
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -30,7 +30,7 @@ def one(module, dists):
         if spec.origin and spec.origin != "namespace":
             location = spec.origin
         elif spec.submodule_search_locations:
-            location = list(spec.submodule_search_locations)[0]
+            location = next(iter(spec.submodule_search_locations))
     return {"dist": found, "version": version, "importable": spec is not None, "location": location}
 
 

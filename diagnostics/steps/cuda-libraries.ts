@@ -1,9 +1,9 @@
 // Steps 2 (cuBLAS) and 3 (cuDNN): exactly the sonames the installed ctranslate2 needs (else the
 // pinned one setup would install), dlopen'ed in a fresh child with the sidecar's
-// LD_LIBRARY_PATH, by the probe's tier 1. Driver >= 570 for ctranslate2 >= 4.6.3 is step 3's.
-import type { LibraryCheck } from "../../handler/probe/python-tiers.ts";
-import { driverSatisfies, type CudaRequirements } from "../../handler/probe/requirements.ts";
-import { cudnnFix, driverFix, pipInstall } from "../../handler/probe/verdict.ts";
+// LD_LIBRARY_PATH, by the preflight's tier 1. Driver >= 570 for ctranslate2 >= 4.6.3 is step 3's.
+import type { LibraryCheck } from "../../handler/preflight/python-tiers.ts";
+import { driverSatisfies, type CudaRequirements } from "../../handler/preflight/requirements.ts";
+import { cudnnFix, driverFix, pipInstall } from "../../handler/preflight/verdict.ts";
 import type { Ct2Target, GpuState, HostFacts } from "../facts.ts";
 import { fail, pass, warn, type Check } from "../types.ts";
 

@@ -1,7 +1,7 @@
 // Step 4: ffmpeg and ffprobe as the audio stage runs them (FFMPEG_BIN, FFPROBE_BIN), their
 // version, and decoders for the codecs voice messages arrive in.
-import { runChild, tail } from "../../handler/probe/child.ts";
-import { findOnPath } from "../../handler/probe/nvidia-smi.ts";
+import { runChild, tail } from "../../handler/preflight/child.ts";
+import { findOnPath } from "../../handler/preflight/nvidia-smi.ts";
 import type { HostFacts } from "../facts.ts";
 import { combine, fail, pass, type Check } from "../types.ts";
 

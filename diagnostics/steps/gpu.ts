@@ -1,7 +1,7 @@
 // Step 1: GPU & CUDA. nvidia-smi (driver, GPU, memory) and how many CUDA devices the sidecar's
-// ctranslate2 counts; with --deep also the probe's CUDA smoke transcription (tier 2).
-import { probeOptionsFromConfig } from "../../handler/probe/config.ts";
-import { runProbe } from "../../handler/probe/probe.ts";
+// ctranslate2 counts; with --deep also the preflight's CUDA smoke transcription (tier 2).
+import { preflightOptionsFromConfig } from "../../handler/preflight/config.ts";
+import { runPreflight } from "../../handler/preflight/preflight.ts";
 import type { HostFacts } from "../facts.ts";
 import { fail, pass, warn, type Check } from "../types.ts";
 
@@ -57,10 +57,10 @@ export async function gpuStep(f: HostFacts): Promise<Check> {
   return check;
 }
 
-/** --deep: the probe's tier 2, fresh (its verdict is written to the probe cache as usual). */
+/** --deep: the preflight's tier 2, fresh (its verdict is written to the preflight cache as usual). */
 async function deepSmoke(f: HostFacts, check: Check): Promise<Check> {
-  const report = await runProbe(probeOptionsFromConfig(f.config, f.env, { python: f.python, fresh: true }));
+  const report = await runPreflight(preflightOptionsFromConfig(f.config, f.env, { python: f.python, fresh: true }));
   const v = report.verdict;
   if (v.ok) return pass(`${check.detail}; ${v.message}`);
-  return fail(`${check.detail}; CUDA smoke test: ${v.code}: ${v.message}`, v.fix ?? "Run `npm run probe` for details, or set DEVICE=cpu");
+  return fail(`${check.detail}; CUDA smoke test: ${v.code}: ${v.message}`, v.fix ?? "Run `npm run preflight` for details, or set DEVICE=cpu");
 }

@@ -1,7 +1,7 @@
 // Steps 5 (the sidecar's interpreter) and 6 (its packages and their fit with this host).
 import { join } from "node:path";
-import { driverSatisfies, requirementsFor } from "../../handler/probe/requirements.ts";
-import { driverFix, pipInstall } from "../../handler/probe/verdict.ts";
+import { driverSatisfies, requirementsFor } from "../../handler/preflight/requirements.ts";
+import { driverFix, pipInstall } from "../../handler/preflight/verdict.ts";
 import { pinnedVersion, type HostFacts, type PackageInfo } from "../facts.ts";
 import { combine, fail, pass, warn, type Check } from "../types.ts";
 

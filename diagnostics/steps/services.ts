@@ -1,9 +1,9 @@
 // Step 8: the services the worker talks to (the Upstash queue or the local default, Gemini)
 // and RunPod's fitness-style host checks (memory, disk for the model cache).
 import { randomUUID } from "node:crypto";
-import { findOnPath } from "../../handler/probe/nvidia-smi.ts";
-import { createGeminiClient } from "../../handler/llm/gemini.ts";
-import { LlmFailure } from "../../handler/llm/failure.ts";
+import { findOnPath } from "../../handler/preflight/nvidia-smi.ts";
+import { createGeminiClient } from "../../handler/analysis/gemini.ts";
+import { LlmFailure } from "../../handler/analysis/failure.ts";
 import { createUpstashClient } from "../../handler/queue/redis.ts";
 import { scrubMessage } from "../../handler/log/scrub.ts";
 import type { HostFacts } from "../facts.ts";

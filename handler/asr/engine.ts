@@ -24,14 +24,14 @@ export interface EngineTimeouts {
 export interface EngineOptions {
   python: string;
   script: string;
-  /** Extra environment for the sidecar (LD_LIBRARY_PATH from the probe, PYTHONPATH, ...). */
+  /** Extra environment for the sidecar (LD_LIBRARY_PATH from the preflight, PYTHONPATH, ...). */
   env?: Record<string, string>;
   device: Device;
   computeType: string;
   cpuThreads: number;
   /** Compute type after a CPU fallback. */
   cpuComputeType?: string;
-  /** Set when the device decision already fell back to CPU (e.g. the probe's verdict). */
+  /** Set when the device decision already fell back to CPU (e.g. the preflight's verdict). */
   fallbackReason?: string | null;
   defaultModel: string;
   /** ALLOWED_MODELS; null: faster-whisper's standard names. The default model is always allowed. */
@@ -44,7 +44,7 @@ export interface EngineOptions {
   /** Engine time per window before measured, and the fallback budget (cost.ts). */
   cost?: Omit<CostSettings, "baseMs">;
   logger: Logger;
-  /** Told once when CUDA fails at run time (the probe's cached "ok" is then wrong: forget it). */
+  /** Told once when CUDA fails at run time (the preflight's cached "ok" is then wrong: forget it). */
   onCudaFailure?: (reason: string) => void;
 }
 

@@ -12,7 +12,7 @@ export { ModelPolicy, parseModelList, STANDARD_MODELS } from "./models.ts";
 export { parseTranscribeOptions, TranscribeOptions, type TranscribeOptionsInput } from "./options.ts";
 export type { Device, EngineInfo, Segment, SpeechEngine, Transcript, TranscriptCompute, TranscribeRequest, Word } from "./types.ts";
 
-/** What the device decision (the preflight probe) settled on. */
+/** What the device decision (the CUDA preflight) settled on. */
 export interface DeviceChoice {
   device: Device;
   computeType: string;
@@ -20,7 +20,7 @@ export interface DeviceChoice {
 }
 
 /**
- * The engine for a loaded config. `env` is added to the sidecar's environment: the probe's
+ * The engine for a loaded config. `env` is added to the sidecar's environment: the preflight's
  * LD_LIBRARY_PATH (glibc reads it only at process start), or PYTHONPATH in tests.
  */
 export function createSpeechEngine(config: Config, choice: DeviceChoice, opts: { logger: Logger; env?: Record<string, string>; onCudaFailure?: (reason: string) => void }): SidecarSpeechEngine {

@@ -4,7 +4,7 @@ import { int, num, oneOf, optionalStr, str } from "../config/fields.ts";
 export const asrSettings = {
   DEVICE: oneOf(["auto", "cuda", "cpu"] as const, {
     default: "auto",
-    doc: "auto: probe CUDA, use float16 on GPU if it works, else CPU int8. cuda: fail start-up if CUDA is unusable. cpu: skip the probe.",
+    doc: "auto: check CUDA with the preflight, use float16 on GPU if it works, else CPU int8. cuda: fail start-up if CUDA is unusable. cpu: skip the preflight.",
     example: "cpu",
   }),
   WHISPER_MODEL: str({ default: "turbo", doc: "Default model: a faster-whisper name (tiny ... large-v3, distil-large-v3, turbo) or a local directory.", example: "large-v3" }),

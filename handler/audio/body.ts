@@ -1,7 +1,7 @@
 // A response body is the voice message only if it ended the way its framing says a body ends;
 // anything else is a piece of it, and a piece must never be decoded (it would be transcribed as if
 // it were the whole message). How Node 20's http client reports each ending (measured with raw
-// sockets, test/audio/truncated.test.ts):
+// sockets, test/audio/truncated.integration.test.ts):
 // - Content-Length or chunked, connection closed or reset early: the body stream errors
 //   ("aborted", ECONNRESET) and `res.complete` stays false.
 // - Close-delimited (neither): the end of the connection IS the end of the body, so Node ends the

@@ -1,4 +1,4 @@
-// ffmpeg decodes the (already probed) file to what the speech model eats.
+// ffmpeg decodes the (already checked by ffprobe) file to what the speech model eats.
 //
 // Output: 16 kHz mono float32 little-endian (f32le). faster-whisper takes a float32 numpy array
 // in [-1, 1], so the sidecar reads the bytes with np.frombuffer(buf, np.float32): zero copy, no

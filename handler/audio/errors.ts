@@ -14,7 +14,7 @@ export const AUDIO_ERRORS = {
   invalid_base64: { retryable: false, meaning: "audio_base64 is empty or not strict base64 (standard or URL-safe alphabet, optional data: URI prefix)." },
   unsupported_format: { retryable: false, meaning: "Empty, unreadable, a container outside the whitelist, or a file that also carries video/cover art." },
   no_audio_stream: { retryable: false, meaning: "The container has no audio stream, or its audio is zero seconds long." },
-  audio_too_long: { retryable: false, meaning: "Longer than MAX_AUDIO_DURATION_S (by the probe, or found while decoding)." },
+  audio_too_long: { retryable: false, meaning: "Longer than MAX_AUDIO_DURATION_S (by ffprobe, or found while decoding)." },
   decode_failed: { retryable: false, meaning: "ffmpeg could not decode the audio stream, or it produced no samples." },
   decode_timeout: { retryable: false, meaning: "ffprobe or ffmpeg ran longer than DECODE_TIMEOUT_MS and was killed." },
   ffmpeg_unavailable: { retryable: true, meaning: "ffmpeg/ffprobe could not be started (deployment problem, not the message's fault)." },

@@ -1,5 +1,5 @@
 // Audio intake: an untrusted voice message (URL, base64 or stored bytes) in, 16 kHz mono f32le
-// PCM out. Steps: write the input to a private temp file, probe it, decode it; the temp folder
+// PCM out. Steps: write the input to a private temp file, read its container and codec with ffprobe, decode it; the temp folder
 // goes away on every path. Every refusal is a WorkerError whose code is in AUDIO_ERRORS.
 import { join } from "node:path";
 import type { Logger } from "../log/logger.ts";
@@ -7,7 +7,7 @@ import { audioError, throwIfAborted } from "./errors.ts";
 import { decodeToPcm } from "./decode.ts";
 import type { DownloadPolicy } from "./fetch-url.ts";
 import type { AudioLimits } from "./limits.ts";
-import { probeAudio, type ProbeInfo } from "./probe.ts";
+import { ffprobeAudio, type FfprobeInfo } from "./ffprobe.ts";
 import { writeSource, type AudioSource } from "./sources.ts";
 import { withJobDir } from "./temp.ts";
 
@@ -15,7 +15,7 @@ export { AUDIO_ERRORS, type AudioErrorCode } from "./errors.ts";
 export { audioLimitsFromConfig, type AudioLimits } from "./limits.ts";
 export { PCM_SAMPLE_RATE, PCM_BYTES_PER_SAMPLE, pcmSeconds } from "./decode.ts";
 export type { AudioSource } from "./sources.ts";
-export type { ProbeInfo } from "./probe.ts";
+export type { FfprobeInfo } from "./ffprobe.ts";
 export { removeOrphanJobDirs } from "./temp.ts";
 
 export interface DecodedAudio {
@@ -23,10 +23,10 @@ export interface DecodedAudio {
   pcm: Buffer;
   /** Seconds of decoded audio (pcm.length / 4 / 16000). */
   durationS: number;
-  probe: ProbeInfo;
+  ffprobe: FfprobeInfo;
   /** Time to obtain the input (download, base64 decode or copy) and write it. */
   downloadMs: number;
-  probeMs: number;
+  ffprobeMs: number;
   decodeMs: number;
   inputBytes: number;
 }
@@ -53,17 +53,17 @@ export async function loadVoiceMessage(source: AudioSource, limits: AudioLimits,
     log?.debug({ source: source.kind, origin: written.origin, inputBytes: written.bytes, redirects: written.redirects, downloadMs }, "audio input received");
     if (written.bytes === 0) throw audioError("unsupported_format", "the audio input is empty (0 bytes)");
 
-    throwIfAborted(signal, "probe");
+    throwIfAborted(signal, "ffprobe");
     t0 = performance.now();
-    const probe = await probeAudio(input, {
+    const ffprobe = await ffprobeAudio(input, {
       ffprobeBin: limits.ffprobeBin,
       ffmpegBin: limits.ffmpegBin,
       maxDurationS: limits.maxDurationS,
       timeoutMs: limits.decodeTimeoutMs,
       signal,
     });
-    const probeMs = elapsed(t0);
-    log?.debug({ ...probe, probeMs }, "audio probed");
+    const ffprobeMs = elapsed(t0);
+    log?.debug({ ...ffprobe, ffprobeMs }, "ffprobe read the audio");
 
     throwIfAborted(signal, "decode");
     t0 = performance.now();
@@ -76,9 +76,9 @@ export async function loadVoiceMessage(source: AudioSource, limits: AudioLimits,
     });
     const decodeMs = elapsed(t0);
     log?.info(
-      { source: source.kind, inputBytes: written.bytes, container: probe.container, codec: probe.codec, durationS: decoded.durationS, downloadMs, probeMs, decodeMs },
+      { source: source.kind, inputBytes: written.bytes, container: ffprobe.container, codec: ffprobe.codec, durationS: decoded.durationS, downloadMs, ffprobeMs, decodeMs },
       "voice message decoded",
     );
-    return { pcm: decoded.pcm, durationS: decoded.durationS, probe, downloadMs, probeMs, decodeMs, inputBytes: written.bytes };
+    return { pcm: decoded.pcm, durationS: decoded.durationS, ffprobe, downloadMs, ffprobeMs, decodeMs, inputBytes: written.bytes };
   });
 }

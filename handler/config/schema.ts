@@ -3,9 +3,9 @@ import { coreSettings } from "./core.ts";
 import { queueSettings } from "../queue/settings.ts";
 import { audioSettings } from "../audio/settings.ts";
 import { asrSettings } from "../asr/settings.ts";
-import { llmSettings } from "../llm/settings.ts";
+import { analysisSettings } from "../analysis/settings.ts";
 import { runpodSettings } from "../runpod/settings.ts";
-import { probeSettings } from "../probe/settings.ts";
+import { preflightSettings } from "../preflight/settings.ts";
 import { diagnoseSettings } from "../../diagnostics/settings.ts";
 import { dashboardSettings } from "../dashboard/settings.ts";
 
@@ -15,9 +15,9 @@ export const settingGroups = {
   Queue: queueSettings,
   Audio: audioSettings,
   "Speech to text": asrSettings,
-  "CUDA probe": probeSettings,
+  "CUDA preflight": preflightSettings,
   Diagnose: diagnoseSettings,
-  Analysis: llmSettings,
+  Analysis: analysisSettings,
   RunPod: runpodSettings,
   Dashboard: dashboardSettings,
 } as const;
@@ -27,9 +27,9 @@ export const settingsShape = {
   ...queueSettings,
   ...audioSettings,
   ...asrSettings,
-  ...probeSettings,
+  ...preflightSettings,
   ...diagnoseSettings,
-  ...llmSettings,
+  ...analysisSettings,
   ...runpodSettings,
   ...dashboardSettings,
 };

@@ -1,4 +1,4 @@
-// Small pieces every node:http server here needs (REST stand-ins, the local RunPod API).
+// Small pieces every node:http server here needs (REST stand-ins, RunPod's test API).
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 

@@ -3,7 +3,7 @@
 // `stream` (segments as they are produced) and `queue` (a RunPod job that drains the queue).
 import { z } from "zod";
 import { TranscribeOptions, unknownKeys } from "../asr/options.ts";
-import { analysisOptionsSchema } from "../llm/index.ts";
+import { analysisOptionsSchema } from "../analysis/index.ts";
 import { WorkerError } from "../errors.ts";
 
 export const drainSchema = z.strictObject({

@@ -1,9 +1,9 @@
-// One voice message: audio (fetch, probe, decode) -> transcribe -> analyze -> result.
+// One voice message: audio (fetch, ffprobe, decode) -> transcribe -> analyze -> result.
 // Split in two so the queue consumer can prepare the next job while the engine works.
 import type { Logger } from "../log/logger.ts";
 import { loadVoiceMessage, type AudioLimits, type AudioSource, type DecodedAudio } from "../audio/index.ts";
 import { TranscribeOptions, type Segment, type SpeechEngine, type Transcript, type TranscriptCompute, type TranscribeOptionsInput } from "../asr/index.ts";
-import type { AnalysisOutcome, TranscriptAnalyzer } from "../llm/index.ts";
+import type { AnalysisOutcome, TranscriptAnalyzer } from "../analysis/index.ts";
 import { WorkerError } from "../errors.ts";
 import type { JobInput } from "./input.ts";
 
@@ -139,7 +139,7 @@ export async function transcribeAndAnalyze(jobId: string, input: JobInput, prepa
     ...analysis,
     timings: {
       download_ms: audio.downloadMs,
-      decode_ms: audio.probeMs + audio.decodeMs,
+      decode_ms: audio.ffprobeMs + audio.decodeMs,
       transcribe_ms: transcribeMs,
       analyze_ms: analyzeMs,
       total_ms: prepared.prepareMs + ms(t0),

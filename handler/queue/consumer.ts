@@ -34,7 +34,12 @@ export interface ConsumerOptions {
   log: Logger;
 }
 
-export type JobOutcome = "done" | "retrying" | "dead" | "failed" | "released" | "abandoned";
+/**
+ * What became of one claimed job. `handed_back`: given back to the queue to be redone, without
+ * counting the attempt (shutdown, or a drain that stopped); `abandoned`: the lease was lost or the
+ * outcome could not be written, so the lease decides (the job is re-delivered).
+ */
+export type QueueJobOutcome = "done" | "retrying" | "dead" | "failed" | "handed_back" | "abandoned";
 
 
 interface InFlight {
@@ -48,7 +53,7 @@ interface InFlight {
   prepared: Promise<{ ok: true; value: unknown } | { ok: false; error: unknown }>;
 }
 
-type Claimed = { inflight: InFlight } | { outcome: JobOutcome; id: string } | { empty: true; nextDueAt?: number };
+type Claimed = { inflight: InFlight } | { outcome: QueueJobOutcome; id: string } | { empty: true; nextDueAt?: number };
 
 /**
  * Polls the queue (there are no blocking commands over REST), runs jobs through the handler
@@ -81,8 +86,8 @@ export class QueueConsumer {
    * Runs until `stop` is aborted, or, with `limits`, until the queue is empty or a limit is hit
    * (the RunPod drain job). The job in hand is finished; a prefetched one is handed back.
    */
-  async run(stop: AbortSignal, limits?: { maxJobs?: number; untilEmpty?: boolean; deadline?: number }): Promise<Record<JobOutcome, number>> {
-    const counts: Record<JobOutcome, number> = { done: 0, retrying: 0, dead: 0, failed: 0, released: 0, abandoned: 0 };
+  async run(stop: AbortSignal, limits?: { maxJobs?: number; untilEmpty?: boolean; deadline?: number }): Promise<Record<QueueJobOutcome, number>> {
+    const counts: Record<QueueJobOutcome, number> = { done: 0, retrying: 0, dead: 0, failed: 0, handed_back: 0, abandoned: 0 };
     let handled = 0;
     const more = () => !stop.aborted && (limits?.maxJobs === undefined || handled < limits.maxJobs) && (limits?.deadline === undefined || Date.now() < limits.deadline);
     let next: Claimed | null = null;
@@ -129,7 +134,7 @@ export class QueueConsumer {
   }
 
   /** Claims and processes one job, without prefetch. `outcome: null` when nothing was ready. */
-  async processNext(): Promise<{ outcome: JobOutcome | null; id?: string; nextDueAt?: number }> {
+  async processNext(): Promise<{ outcome: QueueJobOutcome | null; id?: string; nextDueAt?: number }> {
     const claimed = await this.#claim();
     if ("empty" in claimed) return { outcome: null, nextDueAt: claimed.nextDueAt };
     if ("outcome" in claimed) return claimed;
@@ -172,7 +177,7 @@ export class QueueConsumer {
     return { inflight };
   }
 
-  async #finish(f: InFlight): Promise<JobOutcome> {
+  async #finish(f: InFlight): Promise<QueueJobOutcome> {
     const { job, log, controller } = f;
     let result: unknown;
     try {
@@ -205,18 +210,18 @@ export class QueueConsumer {
     return "done";
   }
 
-  async #handBack(f: InFlight): Promise<JobOutcome> {
+  async #handBack(f: InFlight): Promise<QueueJobOutcome> {
     this.#stop(f);
     f.controller.abort(new ShutdownAbort());
     this.registry.record.current_job = null;
     try {
-      await this.#persist("release", () => this.queue.release(f.job), f.log);
+      await this.#persist("hand back", () => this.queue.handBack(f.job), f.log);
     } catch (err) {
       f.log.error({ err }, "could not hand the job back (queue unreachable): its lease will expire and it will be re-delivered");
       return "abandoned";
     }
     f.log.info("job handed back on shutdown");
-    return "released";
+    return "handed_back";
   }
 
   #stop(f: InFlight): void {
@@ -225,7 +230,7 @@ export class QueueConsumer {
   }
 
   /** Never throws: an outcome that cannot be written is left to the lease (the job is re-delivered). */
-  async #fail(job: ClaimedJob, info: ErrorInfo, log: Logger): Promise<JobOutcome> {
+  async #fail(job: ClaimedJob, info: ErrorInfo, log: Logger): Promise<QueueJobOutcome> {
     this.registry.jobFinished(false);
     try {
       const reply = await this.#persist("fail", () => this.queue.fail(job, info), log);

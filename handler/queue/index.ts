@@ -1,7 +1,7 @@
 import type { Config } from "../config/schema.ts";
 import { Secret } from "../config/secret.ts";
 import { WorkerError } from "../errors.ts";
-import { readLocalStackInfo } from "../../harness/local-stack-file.ts";
+import { readLocalStackInfo } from "../local-stack/stack-file.ts";
 import { createUpstashClient, type UpstashConnection } from "./redis.ts";
 import { VoiceQueue, type QueuePolicy } from "./queue.ts";
 

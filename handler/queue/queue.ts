@@ -148,7 +148,7 @@ export class VoiceQueue {
   }
 
   /** Graceful shutdown: the job goes back to the queue and this attempt does not count. */
-  release(job: ClaimedJob): Promise<LeaseReply> {
-    return this.#scripts.json<LeaseReply>("release", [this.prefix, job.id, job.token, this.now()]);
+  handBack(job: ClaimedJob): Promise<LeaseReply> {
+    return this.#scripts.json<LeaseReply>("hand-back", [this.prefix, job.id, job.token, this.now()]);
   }
 }

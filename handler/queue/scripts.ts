@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import type { Redis } from "@upstash/redis";
 import { queueUnavailable } from "./redis.ts";
 
-const NAMES = ["enqueue", "claim", "extend", "complete", "fail", "release", "stats", "retry", "purge"] as const;
+const NAMES = ["enqueue", "claim", "extend", "complete", "fail", "hand-back", "stats", "retry", "purge"] as const;
 export type ScriptName = (typeof NAMES)[number];
 
 const sources = Object.fromEntries(

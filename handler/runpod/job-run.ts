@@ -8,7 +8,7 @@ import type { RejectedJob } from "./take.ts";
 /** Largest stream chunk the platform accepts. */
 export const MAX_STREAM_CHUNK_BYTES = 1024 * 1024;
 
-export type JobOutcome = "completed" | "failed" | "stopped" | "spooled" | "undeliverable";
+export type RunpodJobOutcome = "completed" | "failed" | "stopped" | "spooled" | "undeliverable";
 
 export interface JobIo extends Poster {
   log: Logger;
@@ -52,7 +52,7 @@ class LatestWins {
  * after every progress and stream post has settled. A job stopped by the platform gets no
  * answer. `stopping` (shutdown) is only passed on: the job still runs to its end and posts.
  */
-export async function executeJob(job: RunpodJob, runner: JobRunner, controller: AbortController, stopping: AbortSignal, io: JobIo): Promise<JobOutcome> {
+export async function executeJob(job: RunpodJob, runner: JobRunner, controller: AbortController, stopping: AbortSignal, io: JobIo): Promise<RunpodJobOutcome> {
   const log = io.log.child({ jobId: job.id });
   let closed = false;
   let streaming = false;

@@ -29,7 +29,7 @@ export interface RunpodJob {
 }
 
 /**
- * The pipeline, seen from the RunPod loop and the local modes. `run` validates the input itself
+ * The pipeline, seen from the RunPod loop and the test modes (--test_input, --serve-api). `run` validates the input itself
  * and throws a WorkerError (stable `code`, `message`, `retryable`) on failure; heavy work must
  * run in child processes so the heartbeat timer is never starved.
  */

@@ -8,7 +8,7 @@ import { heldJobs, type JobSlots } from "./slots.ts";
 import { ResultSpool, SPOOL_MAX_ENTRIES } from "./spool.ts";
 import { runTakeLoop } from "./take-loop.ts";
 import { settlesWithin } from "./time.ts";
-import { answerRejected, executeJob, type JobIo, type JobOutcome } from "./job-run.ts";
+import { answerRejected, executeJob, type JobIo, type RunpodJobOutcome } from "./job-run.ts";
 import { startHeartbeat } from "./heartbeat.ts";
 import { RUNPOD_PROTOCOL_VERSION } from "./result.ts";
 import { JobStopped, type JobRunner } from "./runner.ts";
@@ -89,7 +89,7 @@ export interface RunpodWorkerOptions {
   random?: () => number;
 }
 
-export type RunpodWorkerSummary = Record<JobOutcome | "taken" | "rejected" | "redelivered", number>;
+export type RunpodWorkerSummary = Record<RunpodJobOutcome | "taken" | "rejected" | "redelivered", number>;
 
 /** RUNPOD_SPOOL_DIR's default: survives a restart of the process, not a new container. */
 export const defaultSpoolDir = () => join(tmpdir(), "voice-worker-runpod-spool");

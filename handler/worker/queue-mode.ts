@@ -4,7 +4,7 @@ import type { Logger } from "../log/logger.ts";
 import { QueueConsumer, WorkerRegistry, newWorkerId, openQueue, type VoiceQueue } from "../queue/index.ts";
 import type { UpstashConnection } from "../queue/redis.ts";
 import type { GpuStats } from "../queue/registry.ts";
-import { queryNvidiaSmi, visibleGpu } from "../probe/nvidia-smi.ts";
+import { queryNvidiaSmi, visibleGpu } from "../preflight/nvidia-smi.ts";
 import { pipelineJobHandler } from "./queue-handler.ts";
 import type { Runtime } from "./runtime.ts";
 import { VERSION } from "./version.ts";

@@ -17,7 +17,7 @@ export interface RunnerHooks {
 }
 
 /**
- * Why this host's GPU stack broke at run time, or null: the engine started on CUDA (the probe
+ * Why this host's GPU stack broke at run time, or null: the engine started on CUDA (the preflight
  * proved it) and has since moved to CPU after a CUDA failure mid-job. A fresh worker may land
  * on a sound host; this one would run every further job on CPU.
  */

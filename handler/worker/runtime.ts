@@ -1,21 +1,21 @@
-// Everything a job needs, started once: the device decision (preflight probe), the sidecar,
+// Everything a job needs, started once: the device decision (CUDA preflight), the sidecar,
 // the analyzer and the audio limits.
 import type { Config } from "../config/schema.ts";
 import type { Logger } from "../log/logger.ts";
 import { audioLimitsFromConfig, removeOrphanJobDirs } from "../audio/index.ts";
 import { createSpeechEngine, type SpeechEngine } from "../asr/index.ts";
-import { createAnalyzer } from "../llm/index.ts";
-import { decideDevice, type DeviceDecision } from "../probe/device-policy.ts";
-import { probeOptionsFromConfig } from "../probe/config.ts";
-import { runProbe, type ProbeReport } from "../probe/probe.ts";
-import { forgetCachedVerdict, probeCachePath } from "../probe/cache.ts";
+import { createAnalyzer } from "../analysis/index.ts";
+import { decideDevice, type DeviceDecision } from "../preflight/device-policy.ts";
+import { preflightOptionsFromConfig } from "../preflight/config.ts";
+import { runPreflight, type PreflightReport } from "../preflight/preflight.ts";
+import { forgetCachedVerdict, preflightCachePath } from "../preflight/cache.ts";
 import type { PipelineDeps } from "../pipeline/pipeline.ts";
 
 export interface Runtime {
   deps: PipelineDeps;
   engine: SpeechEngine;
   decision: DeviceDecision;
-  /** Milliseconds from start to ready (probe and sidecar start included). */
+  /** Milliseconds from start to ready (preflight and sidecar start included). */
   readyMs: number;
   stop(): Promise<void>;
 }
@@ -25,17 +25,17 @@ export async function startRuntime(cfg: Config, log: Logger): Promise<Runtime> {
   const audioLimits = audioLimitsFromConfig(cfg);
   const orphans = await removeOrphanJobDirs(audioLimits.tempDir);
   if (orphans > 0) log.info({ removed: orphans, dir: audioLimits.tempDir }, "removed audio temp folders left by killed workers");
-  let report: ProbeReport | null = null;
+  let report: PreflightReport | null = null;
   const decision = await decideDevice({
     device: cfg.DEVICE,
     cpuThreads: cfg.CPU_THREADS,
     log,
-    probe: async () => (report = await runProbe(probeOptionsFromConfig(cfg, process.env))),
+    preflight: async () => (report = await runPreflight(preflightOptionsFromConfig(cfg, process.env))),
   });
   // glibc reads LD_LIBRARY_PATH only at process start: the sidecar gets, at spawn, the one the
-  // probe built from the pip NVIDIA packages and proved with a real CUDA run.
+  // preflight built from the pip NVIDIA packages and proved with a real CUDA run.
   const env: Record<string, string> = {};
-  const ldLibraryPath = (report as ProbeReport | null)?.facts.ldLibraryPath;
+  const ldLibraryPath = (report as PreflightReport | null)?.facts.ldLibraryPath;
   if (decision.device === "cuda" && ldLibraryPath) env.LD_LIBRARY_PATH = ldLibraryPath;
   const engine = createSpeechEngine(
     { ...cfg, CPU_THREADS: decision.cpu_threads },
@@ -43,8 +43,8 @@ export async function startRuntime(cfg: Config, log: Logger): Promise<Runtime> {
     {
       logger: log,
       env,
-      // A cached "ok" verdict just proved wrong: the next start must probe again.
-      onCudaFailure: () => forgetCachedVerdict(probeCachePath(process.env, cfg.PROBE_CACHE_DIR)),
+      // A cached "ok" verdict just proved wrong: the next start must run the preflight again.
+      onCudaFailure: () => forgetCachedVerdict(preflightCachePath(process.env, cfg.PROBE_CACHE_DIR)),
     },
   );
   const analyzer = createAnalyzer(cfg, log);

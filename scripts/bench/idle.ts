@@ -1,5 +1,5 @@
 // What an idle worker costs in billed Upstash commands (the figure upstash_cmds_per_idle_hour).
-import type { UpstashRestServer } from "../../harness/upstash-rest/server.ts";
+import type { UpstashRestServer } from "../../handler/local-stack/rest/server.ts";
 import { round } from "./stats.ts";
 
 /** Watches a REST server's counter: when each command arrived (to 50 ms). */

@@ -1,4 +1,4 @@
-// Batches of queue jobs for the proof scripts: enqueue through the counted REST server, wait
+// Batches of queue jobs for bench and chaos: enqueue through the counted REST server, wait
 // through the driver's own server, then read every job's record and result.
 import type { QueueAdmin } from "../../handler/queue/admin.ts";
 import type { JobStatus } from "../../handler/queue/job.ts";

@@ -6,10 +6,10 @@ import { loadConfig } from "../../handler/config/load.ts";
 import { createLogger } from "../../handler/log/logger.ts";
 import { createSpeechEngine } from "../../handler/asr/index.ts";
 import { loadVoiceMessage, type DecodedAudio } from "../../handler/audio/index.ts";
-import type { FakeGemini } from "../../test/peers/gemini-server.ts";
-import { reply } from "../../test/peers/gemini-server.ts";
+import type { FakeGemini } from "../../harness/gemini-server.ts";
+import { reply } from "../../harness/gemini-server.ts";
 import { runBatch, type FinishedJob } from "./jobs.ts";
-import type { ProofStack } from "./stack.ts";
+import type { BenchStack } from "./stack.ts";
 import { median, quantile } from "./stats.ts";
 import { DOUBLE_ENV, REPO_ROOT, startWorkerProcess, type WorkerProcess } from "./worker-process.ts";
 
@@ -28,9 +28,9 @@ export interface EngineModel {
 // ----- start-up ------------------------------------------------------------------------------
 
 export interface ReadySample {
-  /** Spawn of the worker process to "consuming the queue" (node, config, probe, sidecar start). */
+  /** Spawn of the worker process to "consuming the queue" (node, config, preflight, sidecar start). */
   wallMs: number;
-  /** The worker's own figure: probe and sidecar start (its `ready_ms` log field). */
+  /** The worker's own figure: preflight and sidecar start (its `ready_ms` log field). */
   loggedMs: number;
 }
 
@@ -85,7 +85,7 @@ const engineMs = (job: FinishedJob, engine: EngineModel) => Number(job.result?.a
  * (queue round trips, waiting for audio, sidecar transfer, LLM client, result storage).
  */
 export async function overheadRun(
-  stack: ProofStack,
+  stack: BenchStack,
   prefix: string,
   clips: Clip[],
   n: number,
@@ -169,7 +169,7 @@ export interface WorkerThroughput {
 }
 
 /** The worker's wall time for the same clips, in the same order, analysis off. */
-export async function workerThroughputRun(stack: ProofStack, prefix: string, clips: Clip[], tag: string): Promise<WorkerThroughput> {
+export async function workerThroughputRun(stack: BenchStack, prefix: string, clips: Clip[], tag: string): Promise<WorkerThroughput> {
   const jobs = clips.map((c, i) => ({ id: `${tag}-${i}`, payload: { input: { audio_base64: c.base64, llm: { enabled: false } } } }));
   const done = await runBatch(stack.queue(prefix), stack.admin(prefix), jobs, { timeoutMs: 60_000 + jobs.length * 10_000 });
   if (done.some((j) => j.status?.state !== "done")) throw new Error(`throughput run: ${done.filter((j) => j.status?.state !== "done").length} jobs did not finish`);

@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import { runBatch, type FinishedJob } from "./jobs.ts";
 import type { Clip } from "./measure.ts";
-import type { ProofStack } from "./stack.ts";
+import type { BenchStack } from "./stack.ts";
 import { median, sleep } from "./stats.ts";
 import type { WorkerProcess } from "./worker-process.ts";
 
@@ -45,7 +45,7 @@ function rssOfPid(pid: number | null): number | null {
  * heap's saw-tooth makes two single readings noisy, so the growth is also fitted over every
  * sample (least squares).
  */
-export async function rssRun(stack: ProofStack, prefix: string, worker: WorkerProcess, clip: Clip, n: number, tag: string): Promise<RssRun> {
+export async function rssRun(stack: BenchStack, prefix: string, worker: WorkerProcess, clip: Clip, n: number, tag: string): Promise<RssRun> {
   const admin = stack.admin(prefix);
   const sidecarBeforeKiB = rssOfPid(worker.sidecarPid());
   const beforeKiB = await settledRssKiB(worker);
@@ -85,7 +85,7 @@ export async function rssRun(stack: ProofStack, prefix: string, worker: WorkerPr
   };
 }
 
-export async function smallJobs(stack: ProofStack, prefix: string, clip: Clip, n: number, tag: string): Promise<number> {
+export async function smallJobs(stack: BenchStack, prefix: string, clip: Clip, n: number, tag: string): Promise<number> {
   const jobs = Array.from({ length: n }, (_, i) => ({ id: `${tag}-${i}`, payload: { input: { audio_base64: clip.base64 } } }));
   const done = await runBatch(stack.queue(prefix), stack.admin(prefix), jobs, { timeoutMs: 120_000 + n * 5_000, pollMs: 500 });
   return done.filter((j) => j.status?.state === "done").length;

@@ -1,16 +1,17 @@
-// The local stack for the proof scripts: one real redis-server, the Upstash-compatible REST
-// server the workers use (its counter is the bill), and a second REST server on the same Redis
-// for the driver's own reads, so that checking on jobs never adds to the counted commands.
+// The local stack for bench, chaos and the system tests: one real redis-server, the
+// Upstash-compatible REST server the workers use (its counter is the bill), and a second REST
+// server on the same Redis for the driver's own reads, so that checking on jobs never adds to
+// the counted commands.
 // The workers' server can be stopped and started again on the same port (an Upstash outage).
 import { randomBytes, randomUUID } from "node:crypto";
 import { Secret, registerSecret } from "../../handler/config/secret.ts";
 import { QueueAdmin } from "../../handler/queue/admin.ts";
 import { VoiceQueue, type QueuePolicy } from "../../handler/queue/queue.ts";
 import { createUpstashClient } from "../../handler/queue/redis.ts";
-import { startRedisServer, type RedisServer } from "../../harness/redis-server.ts";
-import { startUpstashRestServer, type UpstashRestServer } from "../../harness/upstash-rest/server.ts";
+import { startRedisServer, type RedisServer } from "../../handler/local-stack/redis-server.ts";
+import { startUpstashRestServer, type UpstashRestServer } from "../../handler/local-stack/rest/server.ts";
 
-export interface ProofStack {
+export interface BenchStack {
   redis: RedisServer;
   /** The server the workers (and the driver's enqueues) talk to: its counter is the bill. */
   rest: UpstashRestServer;
@@ -37,8 +38,8 @@ export function newPrefix(tag: string): string {
   return `${tag}-${randomUUID().slice(0, 8)}`;
 }
 
-export async function startProofStack(opts: { token?: string } = {}): Promise<ProofStack> {
-  const token = opts.token ?? `proof-${randomBytes(18).toString("base64url")}`;
+export async function startBenchStack(opts: { token?: string } = {}): Promise<BenchStack> {
+  const token = opts.token ?? `bench-${randomBytes(18).toString("base64url")}`;
   registerSecret(token);
   const redis = await startRedisServer();
   const target = { host: redis.host, port: redis.port };

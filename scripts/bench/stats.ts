@@ -1,4 +1,4 @@
-// Small statistics for the proof scripts.
+// Small statistics for bench and chaos.
 
 export function median(xs: number[]): number {
   return quantile(xs, 0.5);

@@ -67,7 +67,7 @@ export interface StartOptions {
 }
 
 export function startWorkerProcess(env: Record<string, string>, opts: StartOptions = {}): WorkerProcess {
-  const cwd = mkdtempSync(join(tmpdir(), "vw-proof-cwd-"));
+  const cwd = mkdtempSync(join(tmpdir(), "vw-bench-cwd-"));
   const spawnedAt = performance.now();
   const spawnedAtEpochMs = Date.now();
   const child: ResultPromise = execa("node", ["--import", TSX, MAIN, ...(opts.args ?? [])], {

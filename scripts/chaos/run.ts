@@ -6,9 +6,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readyScore } from "../../handler/queue/job.ts";
 import { QueueScripts } from "../../handler/queue/scripts.ts";
-import { audioFixtures } from "../../test/fixtures/audio/generate.ts";
-import { startFakeGemini } from "../../test/peers/gemini-server.ts";
-import { newPrefix, startProofStack } from "../bench/stack.ts";
+import { audioFixtures } from "../../harness/audio-fixtures/generate.ts";
+import { startFakeGemini } from "../../harness/gemini-server.ts";
+import { newPrefix, startBenchStack } from "../bench/stack.ts";
 import { seededRandom, sleep } from "../bench/stats.ts";
 import { auditJobs, engineCallsPerJob, type Audit, type PlannedJob } from "./audit.ts";
 import { Fleet, type UnexpectedExit } from "./fleet.ts";
@@ -103,7 +103,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
   const speech = (await readFile(fx.path("speech.ogg"))).toString("base64");
   const notAudio = (await readFile(fx.path("text.txt"))).toString("base64");
   const geminiKey = `AIzaChaos-${Date.now()}-0123456789abcdefghij`;
-  const stack = await startProofStack();
+  const stack = await startBenchStack();
   const gemini = await startFakeGemini({ apiKey: geminiKey });
   const prefix = newPrefix("chaos");
   const settings = {

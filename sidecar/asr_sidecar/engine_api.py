@@ -1,6 +1,6 @@
 """Every place where the sidecar touches faster-whisper's objects beyond transcribe()'s keywords.
 
-test/asr/record.test.ts checks USES against the record of the pinned release
+test/asr/record.integration.test.ts checks USES against the record of the pinned release
 (test/doubles/faster-whisper-1.2.1.record.json): a name that the release does not have fails
 there, not in production.
 """
@@ -40,10 +40,10 @@ def _vocabulary_file_size(path):
             continue
         try:
             if name.endswith(".json"):
-                with open(full, "r", encoding="utf-8") as f:
+                with open(full, encoding="utf-8") as f:
                     entries = json.load(f)
                 return len(entries) if isinstance(entries, list) and entries else None
-            with open(full, "r", encoding="utf-8") as f:
+            with open(full, encoding="utf-8") as f:
                 return sum(1 for _ in f) or None
         except (OSError, ValueError):
             return None

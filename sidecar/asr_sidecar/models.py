@@ -106,7 +106,7 @@ class ModelCache:
         model = entry.pop("model")
         try:
             engine_api.unload(model)
-        except Exception:  # noqa: BLE001 - freeing is best effort; the references go below
+        except Exception:  # freeing is best effort; the references go below
             log.exception("unload_model failed for %s", name)
         del model, entry
         gc.collect()

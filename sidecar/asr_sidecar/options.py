@@ -7,9 +7,9 @@ Defaults are faster-whisper 1.2.1's where worker-faster_whisper deviated from th
 here is the job's: invalid_input.
 """
 
+from . import SAMPLE_RATE
 from .errors import SidecarError
 from .formats import FORMATS
-from . import SAMPLE_RATE
 
 DEFAULTS = {
     "model": None,
@@ -85,7 +85,7 @@ def suppress_tokens(value):
         try:
             return [int(part) for part in value.split(",") if part.strip()]
         except ValueError:
-            raise _invalid("suppress_tokens must be comma-separated integers, e.g. \"-1\" or \"50,51\"")
+            raise _invalid("suppress_tokens must be comma-separated integers, e.g. \"-1\" or \"50,51\"") from None
     if isinstance(value, list) and all(isinstance(t, int) and not isinstance(t, bool) for t in value):
         return list(value)
     raise _invalid("suppress_tokens must be a string of comma-separated integers or a list of integers")

@@ -7,6 +7,7 @@ that would print to fd 1 (Python or native code) is redirected to stderr at star
 cannot corrupt the stream.
 """
 
+import contextlib
 import json
 import math
 import os
@@ -45,11 +46,9 @@ class Channel:
 
     def send(self, message: dict) -> None:
         data = (json.dumps(_clean(message), ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
-        with self._lock:
-            try:
-                self._out.write(data)
-            except (BrokenPipeError, ValueError):
-                pass  # the parent is gone; the reader sees EOF and we shut down
+        # A broken pipe: the parent is gone; the reader sees EOF and we shut down.
+        with self._lock, contextlib.suppress(BrokenPipeError, ValueError):
+            self._out.write(data)
 
     def read(self):
         """The next request as (header dict, pcm bytearray or None); None at EOF."""
@@ -61,7 +60,7 @@ class Channel:
         try:
             header = json.loads(line)
         except ValueError as exc:
-            raise ProtocolError("request is not JSON: %s" % exc)
+            raise ProtocolError("request is not JSON: %s" % exc) from exc
         if not isinstance(header, dict) or not isinstance(header.get("type"), str):
             raise ProtocolError("request must be an object with a string 'type'")
         size = header.get("pcm_bytes", 0)

@@ -1,5 +1,5 @@
 // The committed record of faster-whisper 1.2.1 / ctranslate2 4.6.3 (facts read from the tags),
-// and the Python probe that reports the same facts about the test double and the sidecar.
+// and the Python helper (engine_facts.py) that reports the same facts about the test double and the sidecar.
 import { execa } from "execa";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -72,9 +72,9 @@ export function paramNames(signature: string): string[] {
   return params.map((p) => p.name);
 }
 
-/** Runs test/asr/engine_probe.py (on the double, with the sidecar's package importable). */
-export async function probe<T>(command: string, input: unknown = null, env: Record<string, string> = {}): Promise<T> {
-  const { stdout } = await execa(PYTHON, [join(REPO_ROOT, "test", "asr", "engine_probe.py"), command], {
+/** Runs test/asr/engine_facts.py (on the double, with the sidecar's package importable). */
+export async function engineFacts<T>(command: string, input: unknown = null, env: Record<string, string> = {}): Promise<T> {
+  const { stdout } = await execa(PYTHON, [join(REPO_ROOT, "test", "asr", "engine_facts.py"), command], {
     input: JSON.stringify(input),
     env: { PYTHONPATH: `${DOUBLES}:${join(REPO_ROOT, "sidecar")}`, ...env },
     extendEnv: true,

@@ -1,5 +1,5 @@
 // The real worker (`npm start`'s program) on the faster-whisper test double, for tests of what a
-// user sees: `--test_input` (RunPod's local mode) and queue mode, with audio from a local server.
+// user sees: `--test_input` (a RunPod test mode) and queue mode, with audio from a local server.
 import { execa } from "execa";
 import { mkdtempSync } from "node:fs";
 import { createServer, type Server } from "node:http";

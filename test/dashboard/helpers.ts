@@ -7,7 +7,7 @@ import { QueueAdmin } from "../../handler/queue/admin.ts";
 import { openQueue, resolveConnection } from "../../handler/queue/index.ts";
 import type { Priority } from "../../handler/queue/job.ts";
 import { VoiceQueue } from "../../handler/queue/queue.ts";
-import type { LocalStack } from "../../harness/local-stack.ts";
+import type { LocalStack } from "../../handler/local-stack/stack.ts";
 import { urlJob } from "../helpers/queue.ts";
 
 export const TOKEN = "dash-test-token-0123456789abcdef";
@@ -53,7 +53,7 @@ export async function settle(q: VoiceQueue, now: () => number, id: string, fate:
   const code = opts.code ?? "download_failed";
   await q.enqueue(opts.payload ?? urlJob(id), { id, priority: opts.priority ?? "normal" });
   if (fate === "queued") return;
-  // Claim this very job: others may be waiting; put them back untouched (release does not count).
+  // Claim this very job: others may be waiting; put them back untouched (a hand-back does not count).
   const held = [];
   for (;;) {
     const c = await q.claim("w-test");
@@ -62,7 +62,7 @@ export async function settle(q: VoiceQueue, now: () => number, id: string, fate:
       held.push(c.job);
       continue;
     }
-    for (const h of held) await q.release(h);
+    for (const h of held) await q.handBack(h);
     if (fate === "active") return;
     if (fate === "done") await q.complete(c.job, opts.result ?? { transcription: `text of ${id}` });
     else if (fate === "failed") await q.fail(c.job, err(code, false, opts.message));

@@ -1,4 +1,4 @@
-// Simulated hosts for diagnose: the probe's (test/probe/host.ts: fake nvidia-smi, a real venv
+// Simulated hosts for diagnose: the preflight's (test/preflight/host.ts: fake nvidia-smi, a real venv
 // with real gcc-built sonames, the ctranslate2 and faster_whisper doubles), plus package
 // metadata as pip writes it (*.dist-info/METADATA), a fake ffmpeg replaying ffmpeg 5.1's real
 // output, fake interpreters, and model folders in the Hugging Face cache layout.
@@ -6,10 +6,10 @@ import { chmodSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync 
 import { join } from "node:path";
 import { createHash } from "node:crypto";
 import { loadDiagnoseConfig } from "../../diagnostics/config.ts";
-import { findExecutable } from "../../harness/find-executable.ts";
+import { findExecutable } from "../../handler/local-stack/find-executable.ts";
 import { runDiagnose } from "../../diagnostics/run.ts";
 import type { DiagnoseFlags, StepId, StepResult } from "../../diagnostics/types.ts";
-import { FIXTURES, makeHost, REPO, type Host, type HostSpec, type LibStore } from "../probe/host.ts";
+import { FIXTURES, makeHost, REPO, type Host, type HostSpec, type LibStore } from "../preflight/host.ts";
 
 export const DIAG_FIXTURES = join(REPO, "test", "diagnostics", "fixtures");
 export const CUDA13_LAYOUT = (JSON.parse(readFileSync(join(FIXTURES, "layouts", "h100-cu130.json"), "utf8")) as { site_packages: Record<string, string[]> }).site_packages;

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { Secret } from "../../handler/config/secret.ts";
 import { createUpstashClient } from "../../handler/queue/redis.ts";
 import { VoiceQueue, type QueuePolicy } from "../../handler/queue/queue.ts";
-import type { LocalStack } from "../../harness/local-stack.ts";
+import type { LocalStack } from "../../handler/local-stack/stack.ts";
 
 export const testPolicy: QueuePolicy = {
   maxAttempts: 3, leaseMs: 30_000, retryBaseMs: 1000, retryMaxMs: 60_000, resultTtlS: 3600, audioTtlS: 3600,

@@ -1,13 +1,14 @@
 // A minimal copy of the project in a temp folder, with fake system tools first on PATH:
 // apt-get/dpkg-query (a package list in a file), npm, sudo, python3 (venv and pip faked, any
-// other call goes to the real interpreter), optionally nvidia-smi (the probe's fixture). Every
-// call is logged, so a test can tell what setup ran and what it changed.
+// other call goes to the real interpreter), optionally nvidia-smi (the preflight's fixture). Every
+// call is logged, so a test can tell what setup ran and what it changed. The lint tools' venv is
+// always made by the fake python3 (LINT_BOOTSTRAP_PYTHON): no test reaches the package index.
 import { execFileSync } from "node:child_process";
 import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
-import { FIXTURES, REPO } from "../probe/host.ts";
+import { FIXTURES, REPO } from "../preflight/host.ts";
 
 export const REAL_PYTHON = execFileSync("python3", ["-c", "import sys; print(sys.executable)"], { encoding: "utf8" }).trim();
 
@@ -39,7 +40,7 @@ export interface SandboxOptions {
   python3?: "fake" | "no-numpy" | "debian";
 }
 
-export const ALL_APT = ["ffmpeg", "redis-server", "python3", "python3-venv", "util-linux", "espeak-ng", "gcc", "libc6-dev", "docker-compose", "chromium", "python3-numpy"];
+export const ALL_APT = ["ffmpeg", "redis-server", "python3", "python3-venv", "util-linux", "espeak-ng", "gcc", "libc6-dev", "docker-compose", "shellcheck", "chromium", "python3-numpy"];
 
 function script(path: string, body: string): void {
   writeFileSync(path, `#!/usr/bin/env bash\n${body}\n`);
@@ -56,6 +57,7 @@ export function makeSandbox(opts: SandboxOptions = {}): Sandbox {
   for (const d of [join(project, "scripts"), join(project, "sidecar"), join(project, "diagnostics", "python"), bin]) mkdirSync(d, { recursive: true });
   copyFileSync(join(REPO, "scripts", "setup.sh"), join(project, "scripts", "setup.sh"));
   copyFileSync(join(REPO, "diagnostics", "python", "prefetch_model.py"), join(project, "diagnostics", "python", "prefetch_model.py"));
+  copyFileSync(join(REPO, "scripts", "lint-requirements.txt"), join(project, "scripts", "lint-requirements.txt"));
   writeFileSync(join(project, "sidecar", "requirements.txt"), `faster-whisper==1.2.1\nctranslate2==${opts.ct2Pin ?? "4.6.3"}\nnumpy>=1.21,<3\n`);
   writeFileSync(join(project, "sidecar", "requirements-test.txt"), "numpy>=1.21\n");
   writeFileSync(join(project, "package.json"), '{ "name": "sandbox", "private": true }\n');
@@ -89,20 +91,20 @@ export function makeSandbox(opts: SandboxOptions = {}): Sandbox {
     execFileSync(REAL_PYTHON, ["-m", "venv", "--without-pip", join(root, "bare")]);
     delegate = join(root, "bare", "bin", "python");
   }
-  if (opts.fakeSystem !== false && opts.python3 !== "debian") {
-    script(
-      join(bin, "python3"),
-      [
+  const fakePython3 = join(root, "fake-python3");
+  script(
+    fakePython3,
+    [
         `echo "python3 $*" >> "$FAKE_LOG"`,
         `if [ "\${1:-}" = -m ] && [ "\${2:-}" = venv ]; then`,
         `  for a in "\${@:3}"; do case $a in --*) ;; *) dir=$a ;; esac; done`,
         `  rm -rf "$dir"; mkdir -p "$dir/bin"; cp "${venvPython}" "$dir/bin/python"; printf 'home = /usr/bin\\ninclude-system-site-packages = false\\n' > "$dir/pyvenv.cfg"; exit 0`,
         `fi`,
         `if [ "\${1:-}" = -m ] && [ "\${2:-}" = pip ]; then exit "\${FAKE_PIP3_RC:-0}"; fi`,
-        `exec "${delegate}" "$@"`,
-      ].join("\n"),
-    );
-  }
+      `exec "${delegate}" "$@"`,
+    ].join("\n"),
+  );
+  if (opts.fakeSystem !== false && opts.python3 !== "debian") copyFileSync(fakePython3, join(bin, "python3"));
   if (opts.nvidiaSmi) script(join(bin, "nvidia-smi"), `FAKE_NVSMI_SCENARIO=${opts.nvidiaSmi} exec "${REAL_PYTHON}" "${join(FIXTURES, "nvidia-smi")}" "$@"`);
 
   // The machine's tools (bash, coreutils, sed, grep) but no nvidia-smi, python3 or npm of its own.
@@ -115,7 +117,7 @@ export function makeSandbox(opts: SandboxOptions = {}): Sandbox {
     async run(args, env = {}) {
       rmSync(log, { force: true });
       const r = await execa("bash", [join(project, "scripts", "setup.sh"), ...args], {
-        env: { PATH: `${bin}:${systemPath}`, HOME: root, LANG: "C.UTF-8", FAKE_LOG: log, MODEL_DIR: models, ...env },
+        env: { PATH: `${bin}:${systemPath}`, HOME: root, LANG: "C.UTF-8", FAKE_LOG: log, MODEL_DIR: models, LINT_BOOTSTRAP_PYTHON: fakePython3, ...env },
         extendEnv: false,
         reject: false,
         all: true,

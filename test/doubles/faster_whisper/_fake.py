@@ -89,7 +89,7 @@ def faults():
     spec = env("FAKE_FW_FAULT", "")
     path = env("FAKE_FW_FAULT_FILE")
     if path and os.path.exists(path):
-        with open(path, "r", encoding="utf-8") as f:
+        with open(path, encoding="utf-8") as f:
             spec = f.read()
     return {f.strip() for f in spec.split(",") if f.strip()}
 
@@ -139,7 +139,7 @@ def _abort():
         import resource
 
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # no core files in the test tree
-    except Exception:
+    except Exception:  # noqa: BLE001 - best effort: the abort below is what matters
         pass
     sys.stderr.flush()
     os.abort()
@@ -170,7 +170,7 @@ def encoder_pass(device):
         try:
             ctypes.CDLL(soname.strip())
         except OSError:
-            raise RuntimeError("Library %s is not found or cannot be loaded" % soname.strip())
+            raise RuntimeError("Library %s is not found or cannot be loaded" % soname.strip()) from None
     if "cublas_error" in active:
         soname = env("FAKE_FW_CUBLAS_SONAME", "libcublas.so.12")
         raise RuntimeError("Library %s is not found or cannot be loaded" % soname)
@@ -233,7 +233,7 @@ class FakeCT2Whisper:
             for name in ("config.json", "model.bin"):
                 if not os.path.isfile(os.path.join(model_path, name)):
                     raise RuntimeError("Unable to open file '%s' in model '%s'" % (name, model_path))
-            with open(os.path.join(model_path, "config.json"), "r", encoding="utf-8") as f:
+            with open(os.path.join(model_path, "config.json"), encoding="utf-8") as f:
                 config = json.load(f)
         base = os.path.basename(os.path.normpath(str(model_path)))
         self.is_multilingual = bool(config.get("fake_is_multilingual", not base.endswith(".en")))
@@ -291,7 +291,7 @@ class FakeHFTokenizer:
         path = os.path.join(str(model_path), "tokenizer.json")
         if os.path.isfile(path):
             try:
-                with open(path, "r", encoding="utf-8") as f:
+                with open(path, encoding="utf-8") as f:
                     size = json.load(f).get("test_double_vocab_size")
                 if size:
                     return cls(size)

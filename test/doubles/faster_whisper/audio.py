@@ -5,7 +5,6 @@ PCM 16-bit files with the standard library and resamples linearly: enough for te
 """
 
 import wave
-
 from typing import BinaryIO, Union
 
 import numpy as np

@@ -6,6 +6,7 @@ cost paid before its first segment, and the last segment may end past the audio.
 fake transcript stands in for the model. See faster_whisper/_fake.py for the knobs.
 """
 
+import contextlib
 import functools
 import hashlib
 import inspect
@@ -13,7 +14,6 @@ import math
 import os
 import time
 import zlib
-
 from dataclasses import asdict, dataclass
 from typing import BinaryIO, Iterable, List, Optional, Tuple, Union
 from warnings import warn
@@ -321,7 +321,7 @@ def _windows(clips_s, content_s):
 
 def _offset_map(chunks):
     """Decoder time -> original time after VAD removed the gaps between chunks (samples)."""
-    starts, silence, prev_end, ends = [], [], 0, []
+    silence, prev_end, ends = [], 0, []
     gap = 0
     for c in chunks:
         gap += c["start"] - prev_end
@@ -485,15 +485,13 @@ class WhisperModel:
         self._fake_call = None
         self._released = False
         if "load_error" in _fake.faults():
-            from huggingface_hub import LocalEntryNotFoundError  # noqa: PLC0415 - the double's hub
+            from huggingface_hub import LocalEntryNotFoundError  # the double's hub, imported when needed
 
             raise LocalEntryNotFoundError(
                 "TEST DOUBLE load_error: cannot find the model '%s' on the local disk and "
                 "outgoing traffic has been disabled." % model_size_or_path
             )
-        if files:
-            model_path = model_size_or_path
-        elif os.path.isdir(model_size_or_path):
+        if files or os.path.isdir(model_size_or_path):
             model_path = model_size_or_path
         else:
             model_path = download_model(
@@ -522,10 +520,8 @@ class WhisperModel:
     def __del__(self):
         if getattr(self, "model", None) is not None and not self._released:
             self._released = True
-            try:
+            with contextlib.suppress(Exception):  # __del__ must not raise (interpreter shutdown)
                 _fake.append_log("FAKE_FW_LOAD_LOG", {"event": "release", "model": self._ctor})
-            except Exception:
-                pass
 
     @property
     def supported_languages(self) -> List[str]:

@@ -9,7 +9,6 @@ which simulates the Hub and its cache and raises huggingface_hub's real exceptio
 import logging
 import os
 import re
-
 from typing import List, Optional, Union
 
 import huggingface_hub

@@ -128,7 +128,7 @@ def snapshot_download(repo_id, *, repo_type=None, revision=None, cache_dir=None,
         ref = os.path.join(storage, "refs", revision)
         commit = None
         if os.path.exists(ref):
-            with open(ref, "r", encoding="utf-8") as f:
+            with open(ref, encoding="utf-8") as f:
                 commit = f.read().strip()
         if commit is not None:
             folder = os.path.join(storage, "snapshots", commit)
