@@ -29,8 +29,17 @@ export default tseslint.config(
     languageOptions: { ...tseslint.configs.disableTypeChecked.languageOptions, globals: globals.browser },
     rules: {
       ...tseslint.configs.disableTypeChecked.rules,
-      "no-restricted-properties": ["error", ...["innerHTML", "outerHTML"].map((property) => ({ property, message: "user content goes in as text: use textContent or dom.js's h()" }))],
-      "no-restricted-syntax": ["error", { selector: "CallExpression[callee.property.name=/^(insertAdjacentHTML|write|writeln|createContextualFragment)$/]", message: "no HTML parsing of data" }],
+      "no-restricted-properties": [
+        "error",
+        ...["innerHTML", "outerHTML"].map((property) => ({ property, message: "user content goes in as text: use textContent or dom.js's h()" })),
+      ],
+      "no-restricted-syntax": [
+        "error",
+        {
+          selector: "CallExpression[callee.property.name=/^(insertAdjacentHTML|write|writeln|createContextualFragment)$/]",
+          message: "no HTML parsing of data",
+        },
+      ],
     },
   },
 );

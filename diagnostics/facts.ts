@@ -45,10 +45,7 @@ export interface PythonEnv {
   externally_managed: boolean;
 }
 
-export type PythonVersion =
-  | { status: "ok"; version: string; major: number; minor: number }
-  | { status: "missing" }
-  | { status: "failed"; message: string };
+export type PythonVersion = { status: "ok"; version: string; major: number; minor: number } | { status: "missing" } | { status: "failed"; message: string };
 
 export interface GpuState {
   smi: NvidiaSmiResult;

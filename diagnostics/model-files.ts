@@ -160,4 +160,3 @@ function fileSize(path: string): number | null {
   const st = statSafe(path);
   return st?.isFile() ? st.size : null;
 }
-

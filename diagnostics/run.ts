@@ -52,7 +52,15 @@ export async function runStep(id: StepId, name: string, check: () => Promise<Che
   const started = Date.now();
   let timer: NodeJS.Timeout | undefined;
   const overrun = new Promise<Check>((resolve) => {
-    timer = setTimeout(() => resolve({ status: "fail", detail: `the check did not finish within ${limitMs} ms`, fix: "Raise DIAGNOSE_TIMEOUT_MS, or look for a hung process (nvidia-smi, python)" }), limitMs);
+    timer = setTimeout(
+      () =>
+        resolve({
+          status: "fail",
+          detail: `the check did not finish within ${limitMs} ms`,
+          fix: "Raise DIAGNOSE_TIMEOUT_MS, or look for a hung process (nvidia-smi, python)",
+        }),
+      limitMs,
+    );
   });
   let c: Check;
   try {

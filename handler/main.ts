@@ -54,7 +54,11 @@ for (const sig of ["SIGTERM", "SIGINT"] as const) {
 }
 
 /** RunPod runner hooks that need the Upstash queue: drain jobs, results under job_id, undeliverable results. */
-function redisHooks(c: Config, l: Logger, runtime: Awaited<ReturnType<typeof startRuntime>>): RunnerHooks & { onUndeliverable?: (id: string, body: unknown) => Promise<void> } {
+function redisHooks(
+  c: Config,
+  l: Logger,
+  runtime: Awaited<ReturnType<typeof startRuntime>>,
+): RunnerHooks & { onUndeliverable?: (id: string, body: unknown) => Promise<void> } {
   if (!c.UPSTASH_REDIS_REST_URL) return {};
   const queue = openQueue(c, resolveConnection(c));
   const keep = (key: string, value: unknown) => queue.redis.set(`${queue.prefix}${key}`, JSON.stringify(value), { ex: c.RESULT_TTL_S }).then(() => undefined);

@@ -79,7 +79,11 @@ function candidateReply(text: string | undefined, finishReason: string, extra: R
 
 const HARM_CATEGORIES = ["HARM_CATEGORY_HATE_SPEECH", "HARM_CATEGORY_DANGEROUS_CONTENT", "HARM_CATEGORY_HARASSMENT", "HARM_CATEGORY_SEXUALLY_EXPLICIT"];
 const ratings = (flagged: string) =>
-  HARM_CATEGORIES.map((category) => ({ category, probability: category === flagged ? "HIGH" : "NEGLIGIBLE", ...(category === flagged ? { blocked: true } : {}) }));
+  HARM_CATEGORIES.map((category) => ({
+    category,
+    probability: category === flagged ? "HIGH" : "NEGLIGIBLE",
+    ...(category === flagged ? { blocked: true } : {}),
+  }));
 
 /** The replies the real API gives, by fault mode. */
 export const reply = {
@@ -90,7 +94,12 @@ export const reply = {
   invalidKey: (): ScriptedReply => ({
     status: 400,
     body: googleError(400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key.", [
-      { "@type": "type.googleapis.com/google.rpc.ErrorInfo", reason: "API_KEY_INVALID", domain: "googleapis.com", metadata: { service: "generativelanguage.googleapis.com" } },
+      {
+        "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+        reason: "API_KEY_INVALID",
+        domain: "googleapis.com",
+        metadata: { service: "generativelanguage.googleapis.com" },
+      },
       { "@type": "type.googleapis.com/google.rpc.LocalizedMessage", locale: "en-US", message: "API key not valid. Please pass a valid API key." },
     ]),
   }),
@@ -102,8 +111,21 @@ export const reply = {
   rateLimited: (opts: { retryDelay?: string; daily?: boolean } = {}): ScriptedReply => {
     const quotaId = opts.daily ? "GenerateRequestsPerDayPerProjectPerModel-FreeTier" : "GenerateRequestsPerMinutePerProjectPerModel-FreeTier";
     const details: unknown[] = [
-      { "@type": "type.googleapis.com/google.rpc.QuotaFailure", violations: [{ quotaMetric: "generativelanguage.googleapis.com/generate_content_free_tier_requests", quotaId, quotaDimensions: { location: "global", model: "gemini-3.5-flash-lite" }, quotaValue: opts.daily ? "1000" : "15" }] },
-      { "@type": "type.googleapis.com/google.rpc.Help", links: [{ description: "Learn more about Gemini API quotas", url: "https://ai.google.dev/gemini-api/docs/rate-limits" }] },
+      {
+        "@type": "type.googleapis.com/google.rpc.QuotaFailure",
+        violations: [
+          {
+            quotaMetric: "generativelanguage.googleapis.com/generate_content_free_tier_requests",
+            quotaId,
+            quotaDimensions: { location: "global", model: "gemini-3.5-flash-lite" },
+            quotaValue: opts.daily ? "1000" : "15",
+          },
+        ],
+      },
+      {
+        "@type": "type.googleapis.com/google.rpc.Help",
+        links: [{ description: "Learn more about Gemini API quotas", url: "https://ai.google.dev/gemini-api/docs/rate-limits" }],
+      },
     ];
     if (opts.retryDelay) details.push({ "@type": "type.googleapis.com/google.rpc.RetryInfo", retryDelay: opts.retryDelay });
     const message =
@@ -115,7 +137,14 @@ export const reply = {
   /** A bare 429, as proxies and some quota paths send it. */
   rateLimitedBare: (): ScriptedReply => ({ status: 429, body: googleError(429, "RESOURCE_EXHAUSTED", "Resource has been exhausted (e.g. check quota).") }),
   unavailable: (): ScriptedReply => ({ status: 503, body: googleError(503, "UNAVAILABLE", "The model is overloaded. Please try again later.") }),
-  internal: (): ScriptedReply => ({ status: 500, body: googleError(500, "INTERNAL", "An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting") }),
+  internal: (): ScriptedReply => ({
+    status: 500,
+    body: googleError(
+      500,
+      "INTERNAL",
+      "An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting",
+    ),
+  }),
   slow: (delayMs: number, inner: ScriptedReply = reply.analysis()): ScriptedReply => ({ ...inner, delayMs }),
   /** The prompt itself was refused: no candidates, promptFeedback.blockReason. */
   blockedPrompt: (blockReason = "PROHIBITED_CONTENT"): ScriptedReply => ({
@@ -197,7 +226,15 @@ export async function startFakeGemini(opts: { apiKey: string }): Promise<FakeGem
     if (req.method !== "POST" || !match) return send(res, 404, googleError(404, "NOT_FOUND", `Method not found: ${req.method} ${url.pathname}`));
     const key = req.headers["x-goog-api-key"];
     if (key === undefined) {
-      return send(res, 403, googleError(403, "PERMISSION_DENIED", "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API."));
+      return send(
+        res,
+        403,
+        googleError(
+          403,
+          "PERMISSION_DENIED",
+          "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.",
+        ),
+      );
     }
     if (key !== opts.apiKey) return send(res, 400, reply.invalidKey().body);
     const problem = rec.jsonOk ? checkRequest(rec.body) : "Invalid JSON payload received.";

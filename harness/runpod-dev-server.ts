@@ -121,7 +121,14 @@ export async function startRunpodDevServer(opts: RunpodDevServerOptions = {}): P
     const u = new URL(req.url ?? "/", "http://dev");
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(", ") : v;
-    const rec: RecordedRequest = { at: Date.now(), method: req.method ?? "GET", path: u.pathname, query: Object.fromEntries(u.searchParams), headers, body: "" };
+    const rec: RecordedRequest = {
+      at: Date.now(),
+      method: req.method ?? "GET",
+      path: u.pathname,
+      query: Object.fromEntries(u.searchParams),
+      headers,
+      body: "",
+    };
     requests.push(rec);
     if (requests.length > maxRecorded) requests.splice(0, requests.length - maxRecorded);
     res.on("finish", () => (rec.status = res.statusCode));
@@ -131,15 +138,26 @@ export async function startRunpodDevServer(opts: RunpodDevServerOptions = {}): P
   const { port, url } = listening;
 
   const lostAfter = opts.workerLostAfterMs ?? 0;
-  const sweeper = lostAfter > 0
-    ? setInterval(() => {
-        for (const w of store.workers.values()) if (w.held.size > 0 && store.now() - w.lastSeen > lostAfter) store.requeueJobsOf(w.id);
-      }, Math.max(50, Math.floor(lostAfter / 4)))
-    : null;
+  const sweeper =
+    lostAfter > 0
+      ? setInterval(
+          () => {
+            for (const w of store.workers.values()) if (w.held.size > 0 && store.now() - w.lastSeen > lostAfter) store.requeueJobsOf(w.id);
+          },
+          Math.max(50, Math.floor(lostAfter / 4)),
+        )
+      : null;
 
   const pingTimes = (workerId: string) => store.workers.get(workerId)?.pings.map((p) => p.at) ?? [];
   return {
-    url, baseUrl: `${url}/v2`, port, apiKey, endpointId, faults, requests, store,
+    url,
+    baseUrl: `${url}/v2`,
+    port,
+    apiKey,
+    endpointId,
+    faults,
+    requests,
+    store,
     workerEnv: (podId) => ({
       RUNPOD_WEBHOOK_GET_JOB: `${url}/v2/${endpointId}/job-take/$ID?gpu=dev`,
       RUNPOD_WEBHOOK_POST_OUTPUT: `${url}/v2/${endpointId}/job-done/$RUNPOD_POD_ID/$ID?gpu=dev`,

@@ -89,7 +89,9 @@ async function main() {
     const mb = pcm.length / 1e6;
     for (const mode of ["stdin", "file"] as const) {
       const ms = median(t[mode]!);
-      rows.push(`| ${minutes} min | ${mb.toFixed(1)} MB | ${mode === "stdin" ? "stdin frame" : "temp file"} | ${ms.toFixed(1)} ms | ${(mb / (ms / 1000)).toFixed(0)} MB/s |`);
+      rows.push(
+        `| ${minutes} min | ${mb.toFixed(1)} MB | ${mode === "stdin" ? "stdin frame" : "temp file"} | ${ms.toFixed(1)} ms | ${(mb / (ms / 1000)).toFixed(0)} MB/s |`,
+      );
     }
   }
   child.stdin.end();

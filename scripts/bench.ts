@@ -13,7 +13,17 @@ import { startFakeGemini } from "../harness/gemini-server.ts";
 import { printTable } from "./table.ts";
 import { machineInfo } from "./bench/machine.ts";
 import { idleFigure, watchCounter } from "./bench/idle.ts";
-import { decodeBench, overheadRun, startEngineAlone, startTimed, workerThroughputRun, type Clip, type EngineModel, type OverheadRun, type ReadySample } from "./bench/measure.ts";
+import {
+  decodeBench,
+  overheadRun,
+  startEngineAlone,
+  startTimed,
+  workerThroughputRun,
+  type Clip,
+  type EngineModel,
+  type OverheadRun,
+  type ReadySample,
+} from "./bench/measure.ts";
 import { rssRun, smallJobs } from "./bench/memory.ts";
 import { newPrefix, startBenchStack } from "./bench/stack.ts";
 import { median, round } from "./bench/stats.ts";
@@ -151,7 +161,13 @@ async function main(): Promise<void> {
         const engineMs = perClip.slice(1).reduce((a, b) => a + b, 0);
         const allMs = perClip.reduce((a, b) => a + b, 0);
         const floor = (allMs - alone.computeMs.reduce((a, b) => a + b, 0)) / perClip.length;
-        e2e.push({ engine_ms: round(engineMs), worker_ms: w.steadyMs, ratio: engineMs / w.steadyMs, cold_ratio: allMs / w.coldMs, engine_alone_overhead_ms_per_call: round(floor) });
+        e2e.push({
+          engine_ms: round(engineMs),
+          worker_ms: w.steadyMs,
+          ratio: engineMs / w.steadyMs,
+          cold_ratio: allMs / w.coldMs,
+          engine_alone_overhead_ms_per_call: round(floor),
+        });
       }
     } finally {
       await alone.stop();
@@ -185,10 +201,22 @@ async function main(): Promise<void> {
       }),
     );
     const details = {
-      overhead_runs: overhead.map((o) => ({ ...o, p50: round(o.p50), p99: round(o.p99), p50ExclLlmStep: round(o.p50ExclLlmStep), p99ExclLlmStep: round(o.p99ExclLlmStep), cmdsPerJob: round(o.cmdsPerJob, 2), requestsPerJob: round(o.requestsPerJob, 2), engineIpcMs: round(o.engineIpcMs), llmClientMs: round(o.llmClientMs) })),
+      overhead_runs: overhead.map((o) => ({
+        ...o,
+        p50: round(o.p50),
+        p99: round(o.p99),
+        p50ExclLlmStep: round(o.p50ExclLlmStep),
+        p99ExclLlmStep: round(o.p99ExclLlmStep),
+        cmdsPerJob: round(o.cmdsPerJob, 2),
+        requestsPerJob: round(o.requestsPerJob, 2),
+        engineIpcMs: round(o.engineIpcMs),
+        llmClientMs: round(o.llmClientMs),
+      })),
       e2e_runs: e2e.map((e) => ({ ...e, ratio: round(e.ratio, 3), cold_ratio: round(e.cold_ratio, 3) })),
-      e2e_note: "steady state: the worker's first completion to its last (clips 2..N) vs the engine alone on the same clips; cold_ratio includes filling the pipeline (first claim and first decode)",
-      overhead_note: "per job in steady state: time between two completions minus the engine's known compute (FAKE_FW_MS_PER_AUDIO_S x audio seconds) and the fake Gemini's known delay; jobs with analysis",
+      e2e_note:
+        "steady state: the worker's first completion to its last (clips 2..N) vs the engine alone on the same clips; cold_ratio includes filling the pipeline (first claim and first decode)",
+      overhead_note:
+        "per job in steady state: time between two completions minus the engine's known compute (FAKE_FW_MS_PER_AUDIO_S x audio seconds) and the fake Gemini's known delay; jobs with analysis",
       ready_runs: ready.map((r) => ({ wall_ms: Math.round(r.wallMs), logged_probe_and_sidecar_ms: r.loggedMs })),
       decode: decode,
       rss: {
@@ -201,8 +229,14 @@ async function main(): Promise<void> {
           : "1000 jobs; RSS fitted over them (least squares): its rise over the 1000 jobs relative to its start",
       },
       idle: {
-        ...idle, cmdsPerPoll: round(idle.cmdsPerPoll, 2), perHour: round(idle.perHour, 1), quoted_at_max_ms: DEFAULT_IDLE_MAX_MS,
-        note: SETTINGS.idle_poll_max_ms === DEFAULT_IDLE_MAX_MS ? "measured at the default 10 s maximum backoff" : `quick mode: measured at a ${SETTINGS.idle_poll_max_ms} ms maximum backoff and scaled to the default 10 s`,
+        ...idle,
+        cmdsPerPoll: round(idle.cmdsPerPoll, 2),
+        perHour: round(idle.perHour, 1),
+        quoted_at_max_ms: DEFAULT_IDLE_MAX_MS,
+        note:
+          SETTINGS.idle_poll_max_ms === DEFAULT_IDLE_MAX_MS
+            ? "measured at the default 10 s maximum backoff"
+            : `quick mode: measured at a ${SETTINGS.idle_poll_max_ms} ms maximum backoff and scaled to the default 10 s`,
       },
       elapsed_s: round((performance.now() - t0) / 1000, 1),
     };
@@ -213,16 +247,27 @@ async function main(): Promise<void> {
       return;
     }
     say(`\nvoice-worker benchmark (${SETTINGS.mode} mode, ${details.elapsed_s} s)\n`);
-    say(`machine: ${machine.cpu_model}, ${machine.cores} cores, ${machine.memory_gib} GiB, load ${machine.load_avg_1m}; node ${machine.node}, ffmpeg ${machine.ffmpeg}, python ${machine.python}, redis ${machine.redis_server}\n`);
-    say(`engine: faster_whisper test double, ${SETTINGS.engine_ms_per_audio_s} ms per audio second; Gemini: fake, ${SETTINGS.llm_delay_ms} ms per request; clips ${SETTINGS.clip_seconds.join("/")} s ogg/opus; medians of ${SETTINGS.runs} run(s)\n\n`);
+    say(
+      `machine: ${machine.cpu_model}, ${machine.cores} cores, ${machine.memory_gib} GiB, load ${machine.load_avg_1m}; node ${machine.node}, ffmpeg ${machine.ffmpeg}, python ${machine.python}, redis ${machine.redis_server}\n`,
+    );
+    say(
+      `engine: faster_whisper test double, ${SETTINGS.engine_ms_per_audio_s} ms per audio second; Gemini: fake, ${SETTINGS.llm_delay_ms} ms per request; clips ${SETTINGS.clip_seconds.join("/")} s ogg/opus; medians of ${SETTINGS.runs} run(s)\n\n`,
+    );
     printTable(
       (Object.keys(TARGETS) as FigureName[]).map((k) => {
         const t = TARGETS[k] as { max?: number; min?: number };
-        return { figure: k, value: figures[k], target: t.max !== undefined ? `<= ${t.max}` : t.min !== undefined ? `>= ${t.min}` : "-", met: met[k] === null ? "-" : met[k] ? "yes" : "NO" };
+        return {
+          figure: k,
+          value: figures[k],
+          target: t.max !== undefined ? `<= ${t.max}` : t.min !== undefined ? `>= ${t.min}` : "-",
+          met: met[k] === null ? "-" : met[k] ? "yes" : "NO",
+        };
       }),
       say,
     );
-    say(`\noverhead parts (median): sidecar round trip beyond compute ${round(median(overhead.map((o) => o.engineIpcMs)))} ms (the same sidecar driven alone: ${round(median(e2e.map((e) => e.engine_alone_overhead_ms_per_call)))} ms), LLM client beyond the model ${round(median(overhead.map((o) => o.llmClientMs)))} ms; counting the whole analysis step as LLM time: p50 ${round(median(overhead.map((o) => o.p50ExclLlmStep)))} ms, p99 ${round(median(overhead.map((o) => o.p99ExclLlmStep)))} ms\n`);
+    say(
+      `\noverhead parts (median): sidecar round trip beyond compute ${round(median(overhead.map((o) => o.engineIpcMs)))} ms (the same sidecar driven alone: ${round(median(e2e.map((e) => e.engine_alone_overhead_ms_per_call)))} ms), LLM client beyond the model ${round(median(overhead.map((o) => o.llmClientMs)))} ms; counting the whole analysis step as LLM time: p50 ${round(median(overhead.map((o) => o.p50ExclLlmStep)))} ms, p99 ${round(median(overhead.map((o) => o.p99ExclLlmStep)))} ms\n`,
+    );
     say(`idle: ${idle.polls} polls, ${round(idle.cmdsPerPoll, 2)} commands per poll (${details.idle.note})\n`);
     say(`memory: ${details.rss.note}; worker RSS ${rss.beforeKiB} -> ${rss.afterKiB} KiB (two readings: ${details.rss.two_readings_growth_pct} %)\n`);
   } finally {

@@ -26,7 +26,14 @@ if (!Number.isInteger(seed) || !Number.isInteger(outageMs) || outageMs < 0) {
 const say = (s: string) => process.stderr.write(s);
 const machine = await machineInfo();
 const summary = await runChaos({ ...base, seed, outageMs, keep: values.keep, say });
-const ok = summary.lost === 0 && summary.unexpected === 0 && summary.done_exactly_once && summary.unexpected_worker_exits === 0 && summary.orphan_sidecars === 0 && summary.unclean_shutdowns === 0 && !summary.timed_out;
+const ok =
+  summary.lost === 0 &&
+  summary.unexpected === 0 &&
+  summary.done_exactly_once &&
+  summary.unexpected_worker_exits === 0 &&
+  summary.orphan_sidecars === 0 &&
+  summary.unclean_shutdowns === 0 &&
+  !summary.timed_out;
 
 if (values.json) {
   process.stdout.write(`${JSON.stringify({ ok, ...summary, machine })}\n`);
@@ -39,7 +46,9 @@ if (values.json) {
       `  engine calls repeated (at-least-once): ${summary.duplicate_engine_calls} extra calls over ${summary.jobs_transcribed_more_than_once} jobs\n` +
       `  workers that died on their own: ${summary.unexpected_worker_exits}; sidecars left running: ${summary.orphan_sidecars}; not exiting 0 on SIGTERM: ${summary.unclean_shutdowns}; job temp folders left (SIGKILLed workers): ${summary.temp_dirs_left}; error log lines: ${summary.error_log_lines}\n` +
       (summary.problems.length ? `  problems:\n${summary.problems.map((p) => `    ${p}`).join("\n")}\n` : "") +
-      (summary.crashes.length ? `  crashes:\n${summary.crashes.map((c) => `    worker ${c.slot}.${c.generation} ${JSON.stringify(c.exit)}\n      ${c.tail.join("\n      ")}`).join("\n")}\n` : "") +
+      (summary.crashes.length
+        ? `  crashes:\n${summary.crashes.map((c) => `    worker ${c.slot}.${c.generation} ${JSON.stringify(c.exit)}\n      ${c.tail.join("\n      ")}`).join("\n")}\n`
+        : "") +
       (summary.logs ? `  logs kept in ${summary.logs}\n` : "") +
       `  ${ok ? "OK" : "FAILED"}\n`,
   );

@@ -32,12 +32,23 @@ async function main(): Promise<void> {
   const geminiKey = `AIzaScreenshots${Date.now()}abcdefghijklmnop`;
   const gemini = await startFakeGemini({ apiKey: geminiKey });
   const wav = readFileSync(join(REPO_ROOT, "sidecar/smoke/speech.wav"));
-  const files = createServer((req, res) => (req.url?.startsWith("/voice.wav") ? res.writeHead(200, { "content-type": "audio/wav" }).end(wav) : res.writeHead(404).end()));
+  const files = createServer((req, res) =>
+    req.url?.startsWith("/voice.wav") ? res.writeHead(200, { "content-type": "audio/wav" }).end(wav) : res.writeHead(404).end(),
+  );
   await new Promise<void>((r) => files.listen(0, "127.0.0.1", r));
   const filesUrl = `http://127.0.0.1:${(files.address() as AddressInfo).port}`;
   const env = {
-    ...stack.env, QUEUE_PREFIX: "vw", GEMINI_API_KEY: geminiKey, GEMINI_BASE_URL: gemini.baseUrl, ALLOW_PRIVATE_URLS: "true",
-    FAKE_FW_TEXT: TEXT, FAKE_FW_SEGMENT_S: "1", FAKE_FW_MS_PER_AUDIO_S: "300", IDLE_POLL_MAX_MS: "500", WORKER_HEARTBEAT_MS: "5000", LOG_LEVEL: "info",
+    ...stack.env,
+    QUEUE_PREFIX: "vw",
+    GEMINI_API_KEY: geminiKey,
+    GEMINI_BASE_URL: gemini.baseUrl,
+    ALLOW_PRIVATE_URLS: "true",
+    FAKE_FW_TEXT: TEXT,
+    FAKE_FW_SEGMENT_S: "1",
+    FAKE_FW_MS_PER_AUDIO_S: "300",
+    IDLE_POLL_MAX_MS: "500",
+    WORKER_HEARTBEAT_MS: "5000",
+    LOG_LEVEL: "info",
   };
   const workers: WorkerProcess[] = [startWorkerProcess(env), startWorkerProcess({ ...env, DEVICE: "auto" })];
   const cfg = loadConfig({ ...env, DASHBOARD_TOKEN: TOKEN, DASHBOARD_PORT: "0" }, null);
@@ -47,7 +58,8 @@ async function main(): Promise<void> {
     await Promise.all(workers.map((w) => w.waitFor(/consuming the queue/, 120_000)));
     const queue = openQueue(cfg);
     const admin = new QueueAdmin(queue);
-    const push = (id: string, source: { url: string } | { bytes: Buffer }, options: Record<string, unknown> = {}) => pushVoiceMessage(queue, source, { id, priority: "normal", options });
+    const push = (id: string, source: { url: string } | { bytes: Buffer }, options: Record<string, unknown> = {}) =>
+      pushVoiceMessage(queue, source, { id, priority: "normal", options });
     // Done jobs, and the dead letter: permanent download failures (a presigned URL that is
     // gone: its signature never reaches the page), a text file sent as audio, an unknown option.
     for (let i = 1; i <= 10; i++) await push(`msg-${String(i).padStart(4, "0")}`, { bytes: wav }, i === 1 ? { word_timestamps: false } : {});

@@ -12,7 +12,11 @@ const USAGE = "usage: npm run dashboard [-- --port N] [--host H]   (defaults: DA
 
 let values;
 try {
-  ({ values } = parseArgs({ args: process.argv.slice(2), strict: true, options: { port: { type: "string" }, host: { type: "string" }, help: { type: "boolean", short: "h" } } }));
+  ({ values } = parseArgs({
+    args: process.argv.slice(2),
+    strict: true,
+    options: { port: { type: "string" }, host: { type: "string" }, help: { type: "boolean", short: "h" } },
+  }));
 } catch (err) {
   usageError(USAGE, (err as Error).message);
 }
@@ -29,7 +33,9 @@ try {
   const conn = resolveConnection(cfg);
   const dashboard = await startDashboard({ cfg, conn, host: values.host, port, queueLabel: cfg.UPSTASH_REDIS_REST_URL ? undefined : "local stack" });
   const actions = cfg.DASHBOARD_TOKEN ? "actions need DASHBOARD_TOKEN (sign in on the page)" : "actions are off (set DASHBOARD_TOKEN to retry, purge and push)";
-  process.stdout.write(`dashboard: ${dashboard.url}\n  queue: ${cfg.UPSTASH_REDIS_REST_URL ? "Upstash" : "the local stack"}, prefix ${cfg.QUEUE_PREFIX}; ${actions}. Ctrl-C stops it.\n`);
+  process.stdout.write(
+    `dashboard: ${dashboard.url}\n  queue: ${cfg.UPSTASH_REDIS_REST_URL ? "Upstash" : "the local stack"}, prefix ${cfg.QUEUE_PREFIX}; ${actions}. Ctrl-C stops it.\n`,
+  );
   const stop = () => void dashboard.close().then(() => process.exit(0));
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);

@@ -100,7 +100,9 @@ async function main(): Promise<number> {
       results.push(`${check.name}: ok (${took})`);
     } else {
       failed = true;
-      results.push(`${check.name}: FAILED (exit ${r.exitCode ?? r.signal}; its report is above)${check.name.startsWith("prettier") || check.name.startsWith("ruff format") ? ": npm run format fixes it" : ""}`);
+      results.push(
+        `${check.name}: FAILED (exit ${r.exitCode ?? r.signal}; its report is above)${check.name.startsWith("prettier") || check.name.startsWith("ruff format") ? ": npm run format fixes it" : ""}`,
+      );
     }
   }
   for (const line of results) process.stdout.write(`[lint] ${line}\n`);
@@ -108,8 +110,11 @@ async function main(): Promise<number> {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main().then((code) => process.exit(code), (err: unknown) => {
-    process.stderr.write(`lint: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
-  });
+  main().then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      process.stderr.write(`lint: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exit(1);
+    },
+  );
 }

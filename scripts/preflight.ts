@@ -24,7 +24,12 @@ async function main(): Promise<number> {
   try {
     flags = parseArgs({
       args: process.argv.slice(2),
-      options: { json: { type: "boolean", default: false }, fresh: { type: "boolean", default: false }, "no-cache": { type: "boolean", default: false }, help: { type: "boolean", short: "h", default: false } },
+      options: {
+        json: { type: "boolean", default: false },
+        fresh: { type: "boolean", default: false },
+        "no-cache": { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
       strict: true,
       allowPositionals: false,
     }).values;
@@ -74,7 +79,12 @@ function toJson(r: PreflightReport, device: string, decision: DeviceDecision | n
     cached: r.cached,
     ms: r.ms,
     device_setting: device,
-    decision: decision && { device: decision.device, compute_type: decision.compute_type, cpu_threads: decision.cpu_threads, fallback_reason: decision.fallback_reason },
+    decision: decision && {
+      device: decision.device,
+      compute_type: decision.compute_type,
+      cpu_threads: decision.cpu_threads,
+      fallback_reason: decision.fallback_reason,
+    },
     decision_error: decisionError,
     facts: r.facts,
   };
@@ -87,12 +97,16 @@ function human(r: PreflightReport, device: string, decision: DeviceDecision | nu
   if (v.fix) lines.push(`  Fix: ${v.fix}`);
   if (f.gpu) {
     const g = f.gpu;
-    lines.push(`  GPU: ${g.name}, driver ${g.driverVersion}, ${g.memoryTotalMiB ?? "?"} MiB (${g.memoryUsedMiB ?? "?"} used), ${g.utilizationPct ?? "?"}% busy, ${g.uuid}`);
+    lines.push(
+      `  GPU: ${g.name}, driver ${g.driverVersion}, ${g.memoryTotalMiB ?? "?"} MiB (${g.memoryUsedMiB ?? "?"} used), ${g.utilizationPct ?? "?"}% busy, ${g.uuid}`,
+    );
   }
   if (f.ctranslate2?.ctranslate2 && f.requirements) {
     const q = f.requirements;
     const cudnn = q.cudnn ? `cuDNN ${q.cudnn.major} (${q.cudnn.sonames.join(", ")})` : "no cuDNN";
-    lines.push(`  ctranslate2 ${q.ct2Version} (${q.range}): needs ${q.cublas.sonames.join(", ")}, ${cudnn}, driver >= ${q.minDriver}; sees ${f.ctranslate2.cudaDeviceCount} CUDA device(s)`);
+    lines.push(
+      `  ctranslate2 ${q.ct2Version} (${q.range}): needs ${q.cublas.sonames.join(", ")}, ${cudnn}, driver >= ${q.minDriver}; sees ${f.ctranslate2.cudaDeviceCount} CUDA device(s)`,
+    );
   }
   for (const l of f.libraries?.libraries ?? []) lines.push(`    ${l.ok ? "found  " : "MISSING"} ${l.soname}${l.path ? ` -> ${l.path}` : ""}`);
   lines.push(`  Python: ${f.python}; LD_LIBRARY_PATH for the sidecar: ${f.ldLibraryPath || "(empty)"}`);

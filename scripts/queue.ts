@@ -33,7 +33,14 @@ const COMMAND_OPTIONS: Record<string, readonly string[]> = {
 
 /** Positional arguments after the command: [min, max]. */
 const COMMAND_ARGS: Record<string, readonly [number, number]> = {
-  push: [1, 1], list: [0, 0], show: [1, 1], errors: [0, 0], stats: [0, 0], workers: [0, 0], retry: [0, Infinity], purge: [0, 0],
+  push: [1, 1],
+  list: [0, 0],
+  show: [1, 1],
+  errors: [0, 0],
+  stats: [0, 0],
+  workers: [0, 0],
+  retry: [0, Infinity],
+  purge: [0, 0],
 };
 
 function checkJobIds(ids: string[]): void {
@@ -103,7 +110,9 @@ async function main(argv: string[]): Promise<number> {
   }
   const [min, max] = COMMAND_ARGS[command]!;
   if (rest.length < min || rest.length > max) {
-    throw new UsageError(max === 0 ? `${command} takes no arguments` : `${command} takes ${min === max ? min : `${min}-${max}`} argument(s), got ${rest.length}`);
+    throw new UsageError(
+      max === 0 ? `${command} takes no arguments` : `${command} takes ${min === max ? min : `${min}-${max}`} argument(s), got ${rest.length}`,
+    );
   }
   const state = o.state === undefined ? undefined : (o.state as JobState);
   if (state !== undefined && !JOB_STATES.includes(state)) throw new UsageError(`--state must be one of ${JOB_STATES.join(", ")}`);
@@ -112,7 +121,7 @@ async function main(argv: string[]): Promise<number> {
   if (o.id !== undefined) checkJobIds([o.id]);
   if (command === "show") checkJobIds(rest);
   if (command === "retry") {
-    if (o["all-dead"] === (rest.length > 0)) throw new UsageError("retry takes job ids, or --all-dead");
+    if (o["all-dead"] === rest.length > 0) throw new UsageError("retry takes job ids, or --all-dead");
     checkJobIds(rest);
   }
   if (command === "purge" && !o.yes) throw new UsageError("purge deletes jobs for good: add --yes");
@@ -134,7 +143,20 @@ async function main(argv: string[]): Promise<number> {
     }
     case "list": {
       const rows = await admin.list(state);
-      out(() => printTable(rows.map((r) => ({ id: r.id, state: r.state, priority: r.priority, attempts: r.attempts, stage: r.stage ?? "", age_s: Math.round((Date.now() - r.created_at) / 1000) }))), rows);
+      out(
+        () =>
+          printTable(
+            rows.map((r) => ({
+              id: r.id,
+              state: r.state,
+              priority: r.priority,
+              attempts: r.attempts,
+              stage: r.stage ?? "",
+              age_s: Math.round((Date.now() - r.created_at) / 1000),
+            })),
+          ),
+        rows,
+      );
       return 0;
     }
     case "show": {
@@ -145,16 +167,32 @@ async function main(argv: string[]): Promise<number> {
         process.stderr.write(`no job ${id}\n`);
         return 1;
       }
-      out(() => {
-        if (status) printTable(Object.entries(status).map(([field, value]) => ({ field, value: typeof value === "object" ? JSON.stringify(value) : String(value) })));
-        else process.stdout.write("no queue record (a RunPod job linked by job_id)\n");
-        if (result !== null) process.stdout.write(`\nresult:\n${JSON.stringify(result, null, 2)}\n`);
-      }, { status, result });
+      out(
+        () => {
+          if (status)
+            printTable(Object.entries(status).map(([field, value]) => ({ field, value: typeof value === "object" ? JSON.stringify(value) : String(value) })));
+          else process.stdout.write("no queue record (a RunPod job linked by job_id)\n");
+          if (result !== null) process.stdout.write(`\nresult:\n${JSON.stringify(result, null, 2)}\n`);
+        },
+        { status, result },
+      );
       return 0;
     }
     case "errors": {
       const rows = await admin.deadLetter();
-      out(() => printTable(rows.map((r) => ({ id: r.id, state: r.state, attempts: r.attempts, code: r.last_error?.code ?? "", message: (r.last_error?.message ?? "").slice(0, 80) }))), rows);
+      out(
+        () =>
+          printTable(
+            rows.map((r) => ({
+              id: r.id,
+              state: r.state,
+              attempts: r.attempts,
+              code: r.last_error?.code ?? "",
+              message: (r.last_error?.message ?? "").slice(0, 80),
+            })),
+          ),
+        rows,
+      );
       return 0;
     }
     case "retry": {
@@ -174,7 +212,22 @@ async function main(argv: string[]): Promise<number> {
     }
     case "workers": {
       const ws = await listWorkers(queue);
-      out(() => printTable(ws.map((w) => ({ id: w.id, mode: w.mode, device: `${w.device}/${w.compute_type}`, gpu: w.gpu ? `${w.gpu.name} ${w.gpu.memory_used_mb}/${w.gpu.memory_total_mb} MiB ${w.gpu.utilization_pct}%` : "-", job: w.current_job ?? "-", done: w.jobs_done, failed: w.jobs_failed, seen_s_ago: Math.round((Date.now() - w.updated_at) / 1000) }))), ws);
+      out(
+        () =>
+          printTable(
+            ws.map((w) => ({
+              id: w.id,
+              mode: w.mode,
+              device: `${w.device}/${w.compute_type}`,
+              gpu: w.gpu ? `${w.gpu.name} ${w.gpu.memory_used_mb}/${w.gpu.memory_total_mb} MiB ${w.gpu.utilization_pct}%` : "-",
+              job: w.current_job ?? "-",
+              done: w.jobs_done,
+              failed: w.jobs_failed,
+              seen_s_ago: Math.round((Date.now() - w.updated_at) / 1000),
+            })),
+          ),
+        ws,
+      );
       return 0;
     }
     default:

@@ -23,8 +23,12 @@ def parse_args(argv):
     p.add_argument("--model-dir", default=None, help="download_root (Hugging Face cache for model names)")
     p.add_argument("--max-cached-models", type=int, default=1)
     p.add_argument("--idle-unload-ms", type=int, default=900000, help="0: never")
-    p.add_argument("--no-download", dest="allow_download", action="store_false",
-                   help="only use models already in the cache or local directories")
+    p.add_argument(
+        "--no-download",
+        dest="allow_download",
+        action="store_false",
+        help="only use models already in the cache or local directories",
+    )
     p.add_argument("--log-level", default="INFO")
     args = p.parse_args(argv)
     if args.cpu_threads <= 0:
@@ -57,8 +61,9 @@ def main(argv=None):
     # this process (shutdown request or stdin EOF), after its last job is answered.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    logging.basicConfig(stream=sys.stderr, level=args.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        stream=sys.stderr, level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from asr_sidecar.protocol import Channel  # noqa: PLC0415
     from asr_sidecar.server import Server  # noqa: PLC0415

@@ -4,6 +4,7 @@ Prints one JSON object: executable, version, prefix, base_prefix, venv (an isola
 environment), system_site_packages (a venv that also sees the system's packages) and
 externally_managed (PEP 668: a distribution's Python that pip must not install into).
 """
+
 import json
 import os
 import platform
@@ -29,15 +30,19 @@ def main():
     base = getattr(sys, "base_prefix", prefix)
     venv = prefix != base
     stdlib = sysconfig.get_path("stdlib") or ""
-    print(json.dumps({
-        "executable": sys.executable,
-        "version": platform.python_version(),
-        "prefix": prefix,
-        "base_prefix": base,
-        "venv": venv,
-        "system_site_packages": venv_setting(prefix, "include-system-site-packages") if venv else None,
-        "externally_managed": (not venv) and os.path.isfile(os.path.join(stdlib, "EXTERNALLY-MANAGED")),
-    }))
+    print(
+        json.dumps(
+            {
+                "executable": sys.executable,
+                "version": platform.python_version(),
+                "prefix": prefix,
+                "base_prefix": base,
+                "venv": venv,
+                "system_site_packages": venv_setting(prefix, "include-system-site-packages") if venv else None,
+                "externally_managed": (not venv) and os.path.isfile(os.path.join(stdlib, "EXTERNALLY-MANAGED")),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ the version from the package metadata (importlib.metadata; the first DIST found)
 the module can be found on sys.path (importlib.util.find_spec, which runs no package code; so
 a heavy or broken package costs nothing here).
 """
+
 import importlib.util
 import json
 import sys

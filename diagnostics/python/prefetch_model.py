@@ -8,6 +8,7 @@ A complete cached model is not downloaded again; an incomplete one is completed.
   {"status": "present" | "downloaded" | "local_dir", "path": ...}
 Exit status: 0 done, 1 download failed, 3 faster-whisper is not installed.
 """
+
 import json
 import os
 import sys
@@ -19,7 +20,9 @@ def complete(path):
         names = os.listdir(path)
     except OSError:
         return False
-    return all(f in names for f in ("config.json", "model.bin", "tokenizer.json")) and any(n.startswith("vocabulary.") for n in names)
+    return all(f in names for f in ("config.json", "model.bin", "tokenizer.json")) and any(
+        n.startswith("vocabulary.") for n in names
+    )
 
 
 def main(argv):

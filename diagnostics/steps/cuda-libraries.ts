@@ -15,15 +15,24 @@ async function context(f: HostFacts): Promise<Context | Check> {
   const [gpu, r] = await Promise.all([f.gpu(), f.requirements()]);
   const needed = gpu.present || f.requireGpu;
   if (!r) {
-    return needed ? warn("cannot tell which CUDA libraries are needed: no ctranslate2 installed or pinned (step 6)", "Run `npm run setup -- --gpu`") : pass("not needed: no GPU, and no ctranslate2 installed (step 6)");
+    return needed
+      ? warn("cannot tell which CUDA libraries are needed: no ctranslate2 installed or pinned (step 6)", "Run `npm run setup -- --gpu`")
+      : pass("not needed: no GPU, and no ctranslate2 installed (step 6)");
   }
   if ("error" in r) return needed ? fail(r.error, pipInstall(f.python, ["ctranslate2>=4.6.3,<5"])) : pass(`not needed without a GPU (${r.error})`);
   const libs = await f.libraries();
   if (libs.status === "unavailable") {
-    return needed ? warn(`cannot check: ${libs.message} (step 5)`, "Run `npm run setup`, or set SIDECAR_PYTHON to a Python >= 3.9") : pass("not needed: no GPU");
+    return needed
+      ? warn(`cannot check: ${libs.message} (step 5)`, "Run `npm run setup`, or set SIDECAR_PYTHON to a Python >= 3.9")
+      : pass("not needed: no GPU");
   }
-  if (libs.status === "timeout") return fail(`loading the CUDA libraries did not finish within ${libs.timeoutMs} ms`, "Raise DIAGNOSE_TIMEOUT_MS (slow network filesystem?), or set DEVICE=cpu");
-  if (libs.status === "crashed") return fail(`a CUDA library crashed while loading: ${libs.message}`, "Reinstall the CUDA libraries (`npm run setup -- --gpu`), or set DEVICE=cpu");
+  if (libs.status === "timeout")
+    return fail(
+      `loading the CUDA libraries did not finish within ${libs.timeoutMs} ms`,
+      "Raise DIAGNOSE_TIMEOUT_MS (slow network filesystem?), or set DEVICE=cpu",
+    );
+  if (libs.status === "crashed")
+    return fail(`a CUDA library crashed while loading: ${libs.message}`, "Reinstall the CUDA libraries (`npm run setup -- --gpu`), or set DEVICE=cpu");
   return { req: r.req, target: r.target, gpu, libs: libs.report.libraries, cuda13: libs.report.cuda13 };
 }
 

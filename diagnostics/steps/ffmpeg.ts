@@ -53,7 +53,10 @@ export async function ffmpegStep(f: HostFacts): Promise<Check> {
     runChild(ffmpeg, ["-hide_banner", "-decoders"], opts),
   ]);
   const broken = (label: string, bin: string, r: typeof version) =>
-    fail(`${label} (${bin}) does not run: ${r.timedOut ? `no answer within ${opts.timeoutMs} ms` : (r.spawnError ?? (tail(r.stderr, 200) || `exit ${r.exitCode}`))}`, `${INSTALL}, or set ${label === "ffmpeg" ? "FFMPEG_BIN" : "FFPROBE_BIN"} to a working binary`);
+    fail(
+      `${label} (${bin}) does not run: ${r.timedOut ? `no answer within ${opts.timeoutMs} ms` : (r.spawnError ?? (tail(r.stderr, 200) || `exit ${r.exitCode}`))}`,
+      `${INSTALL}, or set ${label === "ffmpeg" ? "FFMPEG_BIN" : "FFPROBE_BIN"} to a working binary`,
+    );
   if (version.exitCode !== 0) return broken("ffmpeg", ffmpeg, version);
   if (probeVersion.exitCode !== 0) return broken("ffprobe", ffprobe, probeVersion);
   if (decoders.exitCode !== 0) return broken("ffmpeg", ffmpeg, decoders);

@@ -13,22 +13,34 @@ export function formatBytes(n: number): string {
 
 /** "lacks tokenizer.json and has unusable model.bin (37 bytes)", or null when complete. */
 function problems(files: ModelFiles): string | null {
-  const parts = [files.missing.length > 0 && `lacks ${files.missing.join(", ")}`, files.empty.length > 0 && `has unusable ${files.empty.join(", ")}`].filter(Boolean);
+  const parts = [files.missing.length > 0 && `lacks ${files.missing.join(", ")}`, files.empty.length > 0 && `has unusable ${files.empty.join(", ")}`].filter(
+    Boolean,
+  );
   return parts.length > 0 ? parts.join(" and ") : null;
 }
 
 export async function modelStep(f: HostFacts): Promise<Check> {
   const name = f.config.WHISPER_MODEL;
   const loc = await f.model();
-  if (loc.kind === "no_dir") return fail(`WHISPER_MODEL=${name} is not a directory`, "Set WHISPER_MODEL to a model directory that exists, or to a model name (tiny, base, small, medium, large-v3, turbo, ...)");
+  if (loc.kind === "no_dir")
+    return fail(
+      `WHISPER_MODEL=${name} is not a directory`,
+      "Set WHISPER_MODEL to a model directory that exists, or to a model name (tiny, base, small, medium, large-v3, turbo, ...)",
+    );
   if (loc.kind === "unknown_name") {
-    return fail(`WHISPER_MODEL=${name} is neither a faster-whisper model name nor a Hugging Face repo id`, `Set WHISPER_MODEL to one of ${Object.keys(MODEL_REPOS).join(", ")}, an "org/repo" id, or a model directory`);
+    return fail(
+      `WHISPER_MODEL=${name} is neither a faster-whisper model name nor a Hugging Face repo id`,
+      `Set WHISPER_MODEL to one of ${Object.keys(MODEL_REPOS).join(", ")}, an "org/repo" id, or a model directory`,
+    );
   }
   if (loc.kind === "dir") {
     const files = inspectModelDir(loc.path, loc.path);
     const bad = problems(files);
     if (!bad) return pass(`${loc.path}: complete (${formatBytes(files.sizeBytes)})`);
-    return fail(`model directory ${loc.path} ${bad}`, "Copy the complete model into it (config.json, model.bin, tokenizer.json, vocabulary.*, and preprocessor_config.json for large-v3/turbo), or set WHISPER_MODEL to a model name that setup downloads (`npm run setup`)");
+    return fail(
+      `model directory ${loc.path} ${bad}`,
+      "Copy the complete model into it (config.json, model.bin, tokenizer.json, vocabulary.*, and preprocessor_config.json for large-v3/turbo), or set WHISPER_MODEL to a model name that setup downloads (`npm run setup`)",
+    );
   }
 
   const where = `${loc.repoId} in ${loc.cacheDir}`;
@@ -36,11 +48,18 @@ export async function modelStep(f: HostFacts): Promise<Check> {
   const modelDirFix = f.config.MODEL_DIR ? "" : " (set MODEL_DIR to keep models on a persistent volume)";
   if (!loc.snapshot) {
     const size = `about ${formatBytes(approxModelMB(loc.repoId) * 1024 ** 2)}`;
-    if (f.offline) return fail(`${name} (${where}) is not downloaded and downloads are off (${offlineWhy})`, `Run \`npm run setup\` on a host with network to prefetch it${modelDirFix}, or set MODEL_DOWNLOAD=allow`);
+    if (f.offline)
+      return fail(
+        `${name} (${where}) is not downloaded and downloads are off (${offlineWhy})`,
+        `Run \`npm run setup\` on a host with network to prefetch it${modelDirFix}, or set MODEL_DOWNLOAD=allow`,
+      );
     return warn(`${name} (${where}) is not downloaded yet: downloadable, the first job fetches ${size}`, `Run \`npm run setup\` to prefetch it${modelDirFix}`);
   }
   const files = inspectModelDir(loc.snapshot, loc.repoId);
   const bad = problems(files);
   if (!bad) return pass(`${name}: ${loc.snapshot} (${formatBytes(files.sizeBytes)})`);
-  return fail(`${name} is incomplete: ${loc.snapshot} ${bad} (an interrupted download?)`, `Delete ${loc.repoDir} and run \`npm run setup\` to download it again`);
+  return fail(
+    `${name} is incomplete: ${loc.snapshot} ${bad} (an interrupted download?)`,
+    `Delete ${loc.repoDir} and run \`npm run setup\` to download it again`,
+  );
 }

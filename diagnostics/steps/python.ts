@@ -27,7 +27,10 @@ export async function pythonStep(f: HostFacts): Promise<Check> {
     return pass(`${what}: isolated venv at ${env.prefix}${shared}`);
   }
   const managed = env.externally_managed ? " (a distribution's externally-managed Python)" : "";
-  return warn(`${what}: not a virtual environment${managed}; the sidecar shares packages with everything else`, f.config.SIDECAR_PYTHON ? "Point SIDECAR_PYTHON at a venv's python, or unset it and run `npm run setup`" : SETUP);
+  return warn(
+    `${what}: not a virtual environment${managed}; the sidecar shares packages with everything else`,
+    f.config.SIDECAR_PYTHON ? "Point SIDECAR_PYTHON at a venv's python, or unset it and run `npm run setup`" : SETUP,
+  );
 }
 
 const label = (name: string, p: PackageInfo) => `${name} ${p.version ?? (p.importable ? "(version unknown: no package metadata)" : "missing")}`;
@@ -65,7 +68,12 @@ export async function packagesStep(f: HostFacts): Promise<Check> {
   else parts.push(pass(label("onnxruntime", pk.onnxruntime)));
   if (pk.torch.importable) {
     const torch = pk.torch.version ? `torch ${pk.torch.version}` : "torch";
-    parts.push(warn(`${torch} is installed too: ctranslate2 imports it, so the sidecar starts in 3-5 s instead of 0.4 s`, `Run \`npm run setup\` and use its isolated sidecar/.venv, or \`${f.python} -m pip uninstall torch\``));
+    parts.push(
+      warn(
+        `${torch} is installed too: ctranslate2 imports it, so the sidecar starts in 3-5 s instead of 0.4 s`,
+        `Run \`npm run setup\` and use its isolated sidecar/.venv, or \`${f.python} -m pip uninstall torch\``,
+      ),
+    );
   }
   return combine(parts);
 }

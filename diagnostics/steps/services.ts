@@ -30,7 +30,9 @@ async function queueCheck(f: HostFacts): Promise<Check> {
   if (c.RUNPOD_WEBHOOK_GET_JOB) return pass("queue: RunPod mode (jobs come from RunPod, no Redis needed)");
   if (!c.UPSTASH_REDIS_REST_URL || !c.UPSTASH_REDIS_REST_TOKEN) {
     const bin = c.REDIS_SERVER_BIN ?? "redis-server";
-    const found = findOnPath(bin, f.env) ?? (bin.includes("/") ? null : ["/usr/sbin", "/usr/local/sbin", "/sbin"].map((d) => findOnPath(`${d}/${bin}`, f.env)).find(Boolean));
+    const found =
+      findOnPath(bin, f.env) ??
+      (bin.includes("/") ? null : ["/usr/sbin", "/usr/local/sbin", "/sbin"].map((d) => findOnPath(`${d}/${bin}`, f.env)).find(Boolean));
     if (found) return pass(`queue: no UPSTASH_REDIS_REST_URL, the local default will be used (redis-server at ${found})`);
     return fail(
       `queue: no UPSTASH_REDIS_REST_URL, and the local default cannot start: ${bin} not found`,
@@ -53,8 +55,14 @@ async function queueCheck(f: HostFacts): Promise<Check> {
     const got = await client.get<string>(key);
     op = "DEL";
     const deleted = await client.del(key);
-    if (got !== value) return fail(`queue: Upstash ${host} read back ${JSON.stringify(got)} instead of the value written to ${key}`, "Check that UPSTASH_REDIS_REST_URL points at a Redis (not a cache proxy that drops writes)");
-    return pass(`queue: Upstash ${host}: PING ${pingMs} ms, write/read/delete of ${c.QUEUE_PREFIX}:diagnose:* ok${deleted === 1 ? "" : " (delete found no key)"}`);
+    if (got !== value)
+      return fail(
+        `queue: Upstash ${host} read back ${JSON.stringify(got)} instead of the value written to ${key}`,
+        "Check that UPSTASH_REDIS_REST_URL points at a Redis (not a cache proxy that drops writes)",
+      );
+    return pass(
+      `queue: Upstash ${host}: PING ${pingMs} ms, write/read/delete of ${c.QUEUE_PREFIX}:diagnose:* ok${deleted === 1 ? "" : " (delete found no key)"}`,
+    );
   } catch (err) {
     return upstashFailure(err, op, host);
   }
@@ -64,16 +72,28 @@ function upstashFailure(err: unknown, op: string, host: string): Check {
   const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
   const message = scrubMessage((e.message ?? String(err)).split(", command was:")[0] ?? "", 300);
   if (/unauthori[sz]ed|WRONGPASS|NOAUTH|invalid.*(password|token)/i.test(message)) {
-    return fail(`queue: Upstash ${host} rejected the token (${op}: ${message})`, "Set UPSTASH_REDIS_REST_TOKEN to the database's REST token (Upstash console > database > REST API)");
+    return fail(
+      `queue: Upstash ${host} rejected the token (${op}: ${message})`,
+      "Set UPSTASH_REDIS_REST_TOKEN to the database's REST token (Upstash console > database > REST API)",
+    );
   }
   if (/NOPERM/i.test(message)) {
-    return fail(`queue: the Upstash token may not write (${op}: ${message})`, "Use the database's standard REST token, not the read-only one, in UPSTASH_REDIS_REST_TOKEN");
+    return fail(
+      `queue: the Upstash token may not write (${op}: ${message})`,
+      "Use the database's standard REST token, not the read-only one, in UPSTASH_REDIS_REST_TOKEN",
+    );
   }
   if (e.name === "TimeoutError" || e.name === "AbortError") {
-    return fail(`queue: Upstash ${host} did not answer ${op} in time`, "Check UPSTASH_REDIS_REST_URL and the network (firewall, proxy), or raise REDIS_COMMAND_TIMEOUT_MS");
+    return fail(
+      `queue: Upstash ${host} did not answer ${op} in time`,
+      "Check UPSTASH_REDIS_REST_URL and the network (firewall, proxy), or raise REDIS_COMMAND_TIMEOUT_MS",
+    );
   }
   const cause = e.cause?.code ?? e.cause?.message;
-  return fail(`queue: Upstash ${host} unreachable (${op}: ${message}${cause ? `, ${cause}` : ""})`, "Check UPSTASH_REDIS_REST_URL (https://<name>.upstash.io) and the network (DNS, firewall, proxy)");
+  return fail(
+    `queue: Upstash ${host} unreachable (${op}: ${message}${cause ? `, ${cause}` : ""})`,
+    "Check UPSTASH_REDIS_REST_URL (https://<name>.upstash.io) and the network (DNS, firewall, proxy)",
+  );
 }
 
 async function geminiCheck(f: HostFacts): Promise<Check> {
@@ -96,13 +116,23 @@ async function geminiCheck(f: HostFacts): Promise<Check> {
     return pass(`Gemini: key valid, ${c.GEMINI_MODEL} answered in ${Date.now() - started} ms`);
   } catch (err) {
     if (err instanceof LlmFailure) {
-      if (err.code === "llm_auth") return fail(`Gemini rejected GEMINI_API_KEY (${err.message})`, "Set GEMINI_API_KEY to a valid key (Google AI Studio > Get API key), or unset it to run without analysis");
+      if (err.code === "llm_auth")
+        return fail(
+          `Gemini rejected GEMINI_API_KEY (${err.message})`,
+          "Set GEMINI_API_KEY to a valid key (Google AI Studio > Get API key), or unset it to run without analysis",
+        );
       if (err.status === 404) return fail(`Gemini has no model ${c.GEMINI_MODEL} (${err.message})`, "Set GEMINI_MODEL to a model your key can use");
       if (err.code === "llm_bad_request") return fail(`Gemini refused the request (${err.message})`, "Check GEMINI_MODEL and GEMINI_BASE_URL");
-      return warn(`Gemini: ${err.message}`, err.code === "llm_rate_limited" ? "Wait for the quota to reset, or raise it (Google AI Studio > usage)" : "Check the network to generativelanguage.googleapis.com (or GEMINI_BASE_URL); analysis retries on its own");
+      return warn(
+        `Gemini: ${err.message}`,
+        err.code === "llm_rate_limited"
+          ? "Wait for the quota to reset, or raise it (Google AI Studio > usage)"
+          : "Check the network to generativelanguage.googleapis.com (or GEMINI_BASE_URL); analysis retries on its own",
+      );
     }
     const name = (err as { name?: string }).name;
-    if (name === "TimeoutError" || name === "AbortError") return warn(`Gemini: no answer within ${timeoutMs} ms`, "Check the network to generativelanguage.googleapis.com (or GEMINI_BASE_URL)");
+    if (name === "TimeoutError" || name === "AbortError")
+      return warn(`Gemini: no answer within ${timeoutMs} ms`, "Check the network to generativelanguage.googleapis.com (or GEMINI_BASE_URL)");
     return warn(`Gemini: ${scrubMessage(err instanceof Error ? err.message : String(err), 300)}`, "Check GEMINI_BASE_URL and the network");
   }
 }
@@ -112,7 +142,10 @@ async function memoryCheck(f: HostFacts): Promise<Check> {
   const minBytes = f.config.DIAGNOSE_MIN_MEMORY_MB * 1024 ** 2;
   const text = `memory: ${formatBytes(mem.availableBytes)} available${mem.source === "cgroup" ? " (container limit)" : ""}`;
   if (mem.availableBytes >= minBytes) return pass(text);
-  return fail(`${text}, below ${f.config.DIAGNOSE_MIN_MEMORY_MB} MiB (RunPod's fitness check refuses such a worker)`, "Free memory or use a larger instance; or lower DIAGNOSE_MIN_MEMORY_MB if a smaller WHISPER_MODEL fits");
+  return fail(
+    `${text}, below ${f.config.DIAGNOSE_MIN_MEMORY_MB} MiB (RunPod's fitness check refuses such a worker)`,
+    "Free memory or use a larger instance; or lower DIAGNOSE_MIN_MEMORY_MB if a smaller WHISPER_MODEL fits",
+  );
 }
 
 async function diskCheck(f: HostFacts): Promise<Check> {
@@ -127,7 +160,10 @@ async function diskCheck(f: HostFacts): Promise<Check> {
     return fail(`${text}: the model download needs about ${formatBytes(need)}`, `Free space there, or set MODEL_DIR to a folder on a larger volume`);
   }
   if (pct < f.config.DIAGNOSE_MIN_DISK_PERCENT) {
-    return fail(`${text}, below ${f.config.DIAGNOSE_MIN_DISK_PERCENT}% (RunPod's fitness check refuses such a worker)`, "Free disk space or use a larger volume; or lower DIAGNOSE_MIN_DISK_PERCENT");
+    return fail(
+      `${text}, below ${f.config.DIAGNOSE_MIN_DISK_PERCENT}% (RunPod's fitness check refuses such a worker)`,
+      "Free disk space or use a larger volume; or lower DIAGNOSE_MIN_DISK_PERCENT",
+    );
   }
   return pass(text);
 }

@@ -25,7 +25,8 @@ type Parsed = { ok: true; analysis: Analysis } | { ok: false; problem: string };
 function parseAnalysis(reply: GeminiReply): Parsed {
   const text = reply.text;
   const cutOff = reply.finishReason === "MAX_TOKENS" ? " (it was cut off at the output token limit)" : "";
-  if (text === undefined || text.trim() === "") return { ok: false, problem: `the reply was empty${reply.finishReason ? ` (finishReason ${reply.finishReason})` : ""}` };
+  if (text === undefined || text.trim() === "")
+    return { ok: false, problem: `the reply was empty${reply.finishReason ? ` (finishReason ${reply.finishReason})` : ""}` };
   const unfenced = text.trim().replace(/^```(?:json)?\s*\n?([\s\S]*?)\n?```$/i, "$1");
   let json: unknown;
   try {
@@ -63,7 +64,13 @@ export function createAnalyzer(cfg: Config, log: Logger, deps: AnalyzerDeps = {}
   const template: PromptTemplate = loadPrompt(cfg.GEMINI_PROMPT_FILE ?? DEFAULT_PROMPT_FILE);
   const responseJsonSchema = analysisJsonSchema();
   const clock = deps.clock ?? systemClock;
-  const allowedModels = new Set([cfg.GEMINI_MODEL, ...(cfg.GEMINI_ALLOWED_MODELS ?? "").split(",").map((m) => m.trim()).filter(Boolean)]);
+  const allowedModels = new Set([
+    cfg.GEMINI_MODEL,
+    ...(cfg.GEMINI_ALLOWED_MODELS ?? "")
+      .split(",")
+      .map((m) => m.trim())
+      .filter(Boolean),
+  ]);
   const policy: RetryPolicy = {
     maxAttempts: cfg.GEMINI_MAX_ATTEMPTS,
     baseMs: cfg.GEMINI_BACKOFF_BASE_MS,
@@ -71,7 +78,8 @@ export function createAnalyzer(cfg: Config, log: Logger, deps: AnalyzerDeps = {}
     attemptTimeoutMs: cfg.GEMINI_TIMEOUT_MS,
   };
   const client =
-    deps.client ?? (cfg.GEMINI_API_KEY ? createGeminiClient({ apiKey: cfg.GEMINI_API_KEY, ...(cfg.GEMINI_BASE_URL ? { baseUrl: cfg.GEMINI_BASE_URL } : {}) }) : undefined);
+    deps.client ??
+    (cfg.GEMINI_API_KEY ? createGeminiClient({ apiKey: cfg.GEMINI_API_KEY, ...(cfg.GEMINI_BASE_URL ? { baseUrl: cfg.GEMINI_BASE_URL } : {}) }) : undefined);
   const baseLog = log.child({ stage: "llm" });
   if (!client) baseLog.warn("GEMINI_API_KEY is not set: transcripts are delivered without analysis");
   else baseLog.info({ model: cfg.GEMINI_MODEL, prompt_version: template.version }, "Gemini analysis ready");
@@ -82,7 +90,10 @@ export function createAnalyzer(cfg: Config, log: Logger, deps: AnalyzerDeps = {}
     const base = { analysis: null, analysis_model: model, analysis_prompt_version: template.version, analysis_truncated: budgeted.truncated } as const;
     const usage: AnalysisUsage = { prompt_tokens: 0, output_tokens: 0, total_tokens: 0, requests: 0 };
     const fail = (error: AnalysisErrorInfo): AnalysisOutcome => {
-      jobLog.warn({ code: error.code, retryable: error.retryable, requests: usage.requests, duration_ms: Math.round(clock.now() - started), err_message: error.message }, "analysis failed; transcript kept");
+      jobLog.warn(
+        { code: error.code, retryable: error.retryable, requests: usage.requests, duration_ms: Math.round(clock.now() - started), err_message: error.message },
+        "analysis failed; transcript kept",
+      );
       return { ...base, analysis_error: error };
     };
     if (!client) throw new Error("unreachable: no Gemini client");
@@ -90,7 +101,10 @@ export function createAnalyzer(cfg: Config, log: Logger, deps: AnalyzerDeps = {}
       return fail({ code: "llm_bad_request", message: `Model ${model} is not allowed (set GEMINI_ALLOWED_MODELS to allow it)`, retryable: false });
     }
     if (budgeted.truncated) {
-      jobLog.info({ chars: req.transcript.length, kept_chars: budgeted.text.length, budget_tokens: cfg.GEMINI_MAX_INPUT_TOKENS }, "transcript cut to the token budget");
+      jobLog.info(
+        { chars: req.transcript.length, kept_chars: budgeted.text.length, budget_tokens: cfg.GEMINI_MAX_INPUT_TOKENS },
+        "transcript cut to the token budget",
+      );
     }
 
     const retryCtx = {
@@ -103,12 +117,15 @@ export function createAnalyzer(cfg: Config, log: Logger, deps: AnalyzerDeps = {}
     };
     const call = (turns: GeminiCall["turns"]) =>
       callWithRetries(
-        (signal) => client.generate({ model, systemInstruction: template.system, turns, responseJsonSchema, maxOutputTokens: cfg.GEMINI_MAX_OUTPUT_TOKENS, signal }),
+        (signal) =>
+          client.generate({ model, systemInstruction: template.system, turns, responseJsonSchema, maxOutputTokens: cfg.GEMINI_MAX_OUTPUT_TOKENS, signal }),
         retryCtx,
       );
 
     try {
-      const turns: GeminiCall["turns"] = [{ role: "user", text: renderPrompt(template, { transcript: budgeted.text, language: req.language, truncated: budgeted.truncated }) }];
+      const turns: GeminiCall["turns"] = [
+        { role: "user", text: renderPrompt(template, { transcript: budgeted.text, language: req.language, truncated: budgeted.truncated }) },
+      ];
       let reply = await call(turns);
       addUsage(usage, reply);
       const stop = blocked(reply);
@@ -129,12 +146,22 @@ export function createAnalyzer(cfg: Config, log: Logger, deps: AnalyzerDeps = {}
         if (repairStop) return fail(repairStop.toJSON() as AnalysisErrorInfo);
         parsed = parseAnalysis(reply);
         if (!parsed.ok) {
-          return fail({ code: "llm_invalid_output", message: `Gemini's reply was unusable after one repair attempt: ${parsed.problem}`.slice(0, 600), retryable: false });
+          return fail({
+            code: "llm_invalid_output",
+            message: `Gemini's reply was unusable after one repair attempt: ${parsed.problem}`.slice(0, 600),
+            retryable: false,
+          });
         }
       }
 
       jobLog.info(
-        { requests: usage.requests, prompt_tokens: usage.prompt_tokens, output_tokens: usage.output_tokens, truncated: budgeted.truncated, duration_ms: Math.round(clock.now() - started) },
+        {
+          requests: usage.requests,
+          prompt_tokens: usage.prompt_tokens,
+          output_tokens: usage.output_tokens,
+          truncated: budgeted.truncated,
+          duration_ms: Math.round(clock.now() - started),
+        },
         "analysis done",
       );
       return {

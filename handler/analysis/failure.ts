@@ -3,14 +3,7 @@ import { scrubMessage } from "../log/scrub.ts";
 
 /** The stable codes of a failed analysis (clients switch on them). */
 export type LlmErrorCode =
-  | "llm_auth"
-  | "llm_rate_limited"
-  | "llm_unavailable"
-  | "llm_timeout"
-  | "llm_blocked"
-  | "llm_invalid_output"
-  | "llm_bad_request"
-  | "llm_cancelled";
+  "llm_auth" | "llm_rate_limited" | "llm_unavailable" | "llm_timeout" | "llm_blocked" | "llm_invalid_output" | "llm_bad_request" | "llm_cancelled";
 
 /**
  * One failed Gemini call. `retryable` goes into the result (can a later job attempt succeed?);
@@ -22,11 +15,7 @@ export class LlmFailure extends WorkerError {
   readonly retryAfterMs?: number;
   readonly status?: number;
 
-  constructor(
-    code: LlmErrorCode,
-    message: string,
-    opts: { retryable: boolean; retryNow?: boolean; retryAfterMs?: number; status?: number; cause?: unknown },
-  ) {
+  constructor(code: LlmErrorCode, message: string, opts: { retryable: boolean; retryNow?: boolean; retryAfterMs?: number; status?: number; cause?: unknown }) {
     super(code, message, { retryable: opts.retryable, cause: opts.cause });
     this.name = "LlmFailure";
     this.retryNow = opts.retryNow ?? false;
@@ -87,8 +76,12 @@ export function classifyHttpError(status: number, rawMessage: string): LlmFailur
     return new LlmFailure("llm_auth", message, { retryable: false, status });
   }
   if (status === 429) {
-    const retryAfterMs = detailsOf(body, "google.rpc.RetryInfo").map((d) => parseDuration(d.retryDelay)).find((v) => v !== undefined);
-    const violations = detailsOf(body, "google.rpc.QuotaFailure").flatMap((d) => (Array.isArray(d.violations) ? d.violations : []) as Array<Record<string, unknown>>);
+    const retryAfterMs = detailsOf(body, "google.rpc.RetryInfo")
+      .map((d) => parseDuration(d.retryDelay))
+      .find((v) => v !== undefined);
+    const violations = detailsOf(body, "google.rpc.QuotaFailure").flatMap(
+      (d) => (Array.isArray(d.violations) ? d.violations : []) as Array<Record<string, unknown>>,
+    );
     const daily = violations.map((v) => str(v.quotaId) || str(v.quotaMetric)).find((id) => /per\s*day|perday|daily/i.test(id));
     if (daily) {
       // A daily quota resets at midnight Pacific time: retrying within this job only burns time.

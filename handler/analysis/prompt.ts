@@ -42,7 +42,10 @@ export function loadPrompt(path: string = DEFAULT_PROMPT_FILE): PromptTemplate {
     throw invalid(path, `cannot be read (${(err as NodeJS.ErrnoException).code ?? "error"})`);
   }
   const front = /^---\n([\s\S]*?)\n---\n/.exec(text);
-  const version = front?.[1]?.split("\n").map((l) => /^version:\s*(\S.*?)\s*$/.exec(l)?.[1]).find(Boolean);
+  const version = front?.[1]
+    ?.split("\n")
+    .map((l) => /^version:\s*(\S.*?)\s*$/.exec(l)?.[1])
+    .find(Boolean);
   if (!front || !version) throw invalid(path, "must start with a front matter block holding `version: <name>`");
 
   const sections: Partial<Record<(typeof SECTIONS)[number], string>> = {};
@@ -83,9 +86,7 @@ export function renderPrompt(t: PromptTemplate, input: { transcript: string; lan
   return fill(t.prompt, {
     transcript,
     language_hint: language ? `The speech recognizer detected the language "${language}".` : "",
-    truncation_note: input.truncated
-      ? "The transcript was cut to fit a length limit: it ends before the message does. Analyse the part given."
-      : "",
+    truncation_note: input.truncated ? "The transcript was cut to fit a length limit: it ends before the message does. Analyse the part given." : "",
   });
 }
 

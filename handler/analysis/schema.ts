@@ -4,18 +4,7 @@ import { z } from "zod";
  * The analysis of one transcript. This one schema is the response schema sent to Gemini,
  * the validation of its reply and the TypeScript type: they cannot drift apart.
  */
-export const CATEGORIES = [
-  "personal",
-  "work",
-  "appointment",
-  "task",
-  "question",
-  "information",
-  "complaint",
-  "sales",
-  "support",
-  "other",
-] as const;
+export const CATEGORIES = ["personal", "work", "appointment", "task", "question", "information", "complaint", "sales", "support", "other"] as const;
 
 export const analysisSchema = z.object({
   title: z.string().min(1).describe("A short headline for the message, at most about ten words, in the transcript's language."),
@@ -41,9 +30,27 @@ export type Analysis = z.infer<typeof analysisSchema>;
 // The keywords Gemini's responseJsonSchema honours (per the SDK's GenerateContentConfig docs);
 // anything else ($schema, minLength, ...) is dropped rather than risk a rejected request.
 const KEPT_KEYWORDS = new Set([
-  "$id", "$defs", "$ref", "$anchor", "type", "format", "title", "description", "enum", "items", "prefixItems",
-  "minItems", "maxItems", "minimum", "maximum", "anyOf", "oneOf", "properties", "additionalProperties",
-  "required", "propertyOrdering",
+  "$id",
+  "$defs",
+  "$ref",
+  "$anchor",
+  "type",
+  "format",
+  "title",
+  "description",
+  "enum",
+  "items",
+  "prefixItems",
+  "minItems",
+  "maxItems",
+  "minimum",
+  "maximum",
+  "anyOf",
+  "oneOf",
+  "properties",
+  "additionalProperties",
+  "required",
+  "propertyOrdering",
 ]);
 const SCHEMA_MAPS = new Set(["properties", "$defs"]);
 const SCHEMA_LISTS = new Set(["anyOf", "oneOf", "prefixItems"]);

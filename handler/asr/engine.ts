@@ -115,7 +115,9 @@ export class SidecarSpeechEngine implements SpeechEngine {
       throw new WorkerError("invalid_audio", "PCM must be a non-empty sequence of float32 samples", { retryable: false });
     }
     if (Math.abs(audioS - req.durationS) > 1) {
-      throw new WorkerError("invalid_audio", `PCM holds ${audioS.toFixed(2)} s of 16 kHz float32 audio but the duration says ${req.durationS} s`, { retryable: false });
+      throw new WorkerError("invalid_audio", `PCM holds ${audioS.toFixed(2)} s of 16 kHz float32 audio but the duration says ${req.durationS} s`, {
+        retryable: false,
+      });
     }
     if (req.signal?.aborted) throw cancelled();
     await this.gate.acquire(req.signal, cancelled);
@@ -152,12 +154,22 @@ export class SidecarSpeechEngine implements SpeechEngine {
     }
   }
 
-  private async attempt(proc: SidecarProcess, req: TranscribeRequest, options: TranscribeOptions & { model: string }, audioS: number): Promise<Omit<Transcript, "device" | "compute_type" | "fallback_reason" | "attempts">> {
+  private async attempt(
+    proc: SidecarProcess,
+    req: TranscribeRequest,
+    options: TranscribeOptions & { model: string },
+    audioS: number,
+  ): Promise<Omit<Transcript, "device" | "compute_type" | "fallback_reason" | "attempts">> {
     const model = options.model;
     const t = this.opts.timeouts;
     // Loading is its own step with its own deadline: a first download may take minutes.
-    const loaded = await guarded({ proc, req, log: this.log, cancelGraceMs: this.opts.timeouts.cancelGraceMs, cancelled, onKilledByCancel: () => this.restartSoon() }, "load", t.loadMs, "model_load_timeout", `loading model ${model}`, () =>
-      proc.request({ type: "load", id: `${req.requestId}#load`, model }),
+    const loaded = await guarded(
+      { proc, req, log: this.log, cancelGraceMs: this.opts.timeouts.cancelGraceMs, cancelled, onKilledByCancel: () => this.restartSoon() },
+      "load",
+      t.loadMs,
+      "model_load_timeout",
+      `loading model ${model}`,
+      () => proc.request({ type: "load", id: `${req.requestId}#load`, model }),
     );
     if (loaded.type === "loaded") this.lastModel = model;
     const plan = this.plan(options, audioS);
@@ -171,24 +183,38 @@ export class SidecarSpeechEngine implements SpeechEngine {
         this.log.warn({ err }, "a transcription callback threw; ignored");
       }
     };
-    const reply = await guarded({ proc, req, log: this.log, cancelGraceMs: this.opts.timeouts.cancelGraceMs, cancelled, onKilledByCancel: () => this.restartSoon() }, "transcribe", plan.limitMs, "transcribe_timeout", `transcribing ${audioS.toFixed(1)} s of audio`, () =>
-      proc.request(
-        {
-          type: "transcribe",
-          id: req.requestId,
-          pcm_bytes: req.pcm.length,
-          options: { ...options, model },
-          stream_segments: Boolean(req.onSegment),
-          limits: { fallback_budget_ms: plan.budgetMs, deadline_ms: plan.deadlineMs },
-        },
-        req.pcm,
-        onEvent,
-      ),
+    const reply = await guarded(
+      { proc, req, log: this.log, cancelGraceMs: this.opts.timeouts.cancelGraceMs, cancelled, onKilledByCancel: () => this.restartSoon() },
+      "transcribe",
+      plan.limitMs,
+      "transcribe_timeout",
+      `transcribing ${audioS.toFixed(1)} s of audio`,
+      () =>
+        proc.request(
+          {
+            type: "transcribe",
+            id: req.requestId,
+            pcm_bytes: req.pcm.length,
+            options: { ...options, model },
+            stream_segments: Boolean(req.onSegment),
+            limits: { fallback_budget_ms: plan.budgetMs, deadline_ms: plan.deadlineMs },
+          },
+          req.pcm,
+          onEvent,
+        ),
     );
-    if (reply.type !== "result" || loaded.type !== "loaded") throw new WorkerError("sidecar_protocol_error", `unexpected reply ${reply.type}`, { retryable: true });
+    if (reply.type !== "result" || loaded.type !== "loaded")
+      throw new WorkerError("sidecar_protocol_error", `unexpected reply ${reply.type}`, { retryable: true });
     const result = reply.result as unknown as Omit<Transcript, "device" | "compute_type" | "fallback_reason" | "attempts">;
     const compute = { ...result.compute, budget_ms: plan.budgetMs, deadline_ms: plan.deadlineMs, limit_ms: plan.limitMs };
-    this.cost.observe({ device: this.device, model, engineMs: compute.engine_ms, decodes: compute.decodes, beamSize: options.beam_size, wordTimestamps: options.word_timestamps });
+    this.cost.observe({
+      device: this.device,
+      model,
+      engineMs: compute.engine_ms,
+      decodes: compute.decodes,
+      beamSize: options.beam_size,
+      wordTimestamps: options.word_timestamps,
+    });
     if (compute.fallback_capped || compute.truncated) this.log.warn({ requestId: req.requestId, compute }, "the job reached its compute budget");
     return { ...result, compute, model_cached: loaded.cached, timing_ms: { ...result.timing_ms, load: loaded.load_ms } };
   }
@@ -250,8 +276,16 @@ export class SidecarSpeechEngine implements SpeechEngine {
       script: o.script,
       env: o.env ?? {},
       args: [
-        "--device", this.device, "--compute-type", this.computeType, "--cpu-threads", String(o.cpuThreads),
-        "--max-cached-models", String(o.maxCachedModels), "--idle-unload-ms", String(o.modelIdleUnloadMs),
+        "--device",
+        this.device,
+        "--compute-type",
+        this.computeType,
+        "--cpu-threads",
+        String(o.cpuThreads),
+        "--max-cached-models",
+        String(o.maxCachedModels),
+        "--idle-unload-ms",
+        String(o.modelIdleUnloadMs),
         ...(o.modelDir ? ["--model-dir", o.modelDir] : []),
         ...(o.allowDownload ? [] : ["--no-download"]),
       ],
@@ -277,8 +311,18 @@ export class SidecarSpeechEngine implements SpeechEngine {
       return new WorkerError(code, message, { retryable: true });
     };
     if (hello.protocol !== PROTOCOL_VERSION) throw fail("sidecar_start_failed", `sidecar protocol ${hello.protocol}, expected ${PROTOCOL_VERSION}`);
-    if (!hello.faster_whisper) throw fail("engine_unavailable", `faster-whisper cannot be imported by ${o.python}: ${hello.error ?? "unknown error"} (run npm run setup)`);
-    this.current = { ...this.baseInfo(), protocol: hello.protocol, python: hello.python, faster_whisper: hello.faster_whisper, ctranslate2: hello.ctranslate2, test_double: hello.test_double, pid: hello.pid, cpu_threads: hello.cpu_threads };
+    if (!hello.faster_whisper)
+      throw fail("engine_unavailable", `faster-whisper cannot be imported by ${o.python}: ${hello.error ?? "unknown error"} (run npm run setup)`);
+    this.current = {
+      ...this.baseInfo(),
+      protocol: hello.protocol,
+      python: hello.python,
+      faster_whisper: hello.faster_whisper,
+      ctranslate2: hello.ctranslate2,
+      test_double: hello.test_double,
+      pid: hello.pid,
+      cpu_threads: hello.cpu_threads,
+    };
     if (hello.test_double) this.log.warn("the sidecar loaded the faster-whisper TEST DOUBLE (PYTHONPATH=test/doubles): transcripts are fake");
     this.log.info({ ...this.info }, "speech sidecar ready");
     if (this.isStopped) {
@@ -290,6 +334,17 @@ export class SidecarSpeechEngine implements SpeechEngine {
   }
 
   private baseInfo(): EngineInfo {
-    return { device: this.device, compute_type: this.computeType, cpu_threads: this.opts.cpuThreads, fallback_reason: this.fallbackReason, protocol: null, python: null, faster_whisper: null, ctranslate2: null, test_double: false, pid: null };
+    return {
+      device: this.device,
+      compute_type: this.computeType,
+      cpu_threads: this.opts.cpuThreads,
+      fallback_reason: this.fallbackReason,
+      protocol: null,
+      python: null,
+      faster_whisper: null,
+      ctranslate2: null,
+      test_double: false,
+      pid: null,
+    };
   }
 }

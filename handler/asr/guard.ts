@@ -22,7 +22,14 @@ export interface GuardContext {
  * model reloaded at once; a cancelled load is left to finish in the sidecar (the next job may
  * want that model) while the job is rejected at once.
  */
-export async function guarded(ctx: GuardContext, step: "load" | "transcribe", limitMs: number, code: string, what: string, send: () => Promise<SidecarMessage>): Promise<SidecarMessage> {
+export async function guarded(
+  ctx: GuardContext,
+  step: "load" | "transcribe",
+  limitMs: number,
+  code: string,
+  what: string,
+  send: () => Promise<SidecarMessage>,
+): Promise<SidecarMessage> {
   const { proc, req, cancelled } = ctx;
   const signal = req.signal;
   if (signal?.aborted) throw cancelled();

@@ -23,7 +23,11 @@ export interface DeviceChoice {
  * The engine for a loaded config. `env` is added to the sidecar's environment: the preflight's
  * LD_LIBRARY_PATH (glibc reads it only at process start), or PYTHONPATH in tests.
  */
-export function createSpeechEngine(config: Config, choice: DeviceChoice, opts: { logger: Logger; env?: Record<string, string>; onCudaFailure?: (reason: string) => void }): SidecarSpeechEngine {
+export function createSpeechEngine(
+  config: Config,
+  choice: DeviceChoice,
+  opts: { logger: Logger; env?: Record<string, string>; onCudaFailure?: (reason: string) => void },
+): SidecarSpeechEngine {
   return new SidecarSpeechEngine({
     python: resolveSidecarPython(config.SIDECAR_PYTHON),
     script: SIDECAR_SCRIPT,

@@ -5,22 +5,44 @@ import { WorkerError } from "../errors.ts";
 
 /** faster-whisper 1.2.1's standard names (utils._MODELS; checked against the record of the tag). */
 export const STANDARD_MODELS = [
-  "tiny.en", "tiny", "base.en", "base", "small.en", "small", "medium.en", "medium",
-  "large-v1", "large-v2", "large-v3", "large", "distil-large-v2", "distil-medium.en",
-  "distil-small.en", "distil-large-v3", "distil-large-v3.5", "large-v3-turbo", "turbo",
+  "tiny.en",
+  "tiny",
+  "base.en",
+  "base",
+  "small.en",
+  "small",
+  "medium.en",
+  "medium",
+  "large-v1",
+  "large-v2",
+  "large-v3",
+  "large",
+  "distil-large-v2",
+  "distil-medium.en",
+  "distil-small.en",
+  "distil-large-v3",
+  "distil-large-v3.5",
+  "large-v3-turbo",
+  "turbo",
 ] as const;
 
 /** ALLOWED_MODELS as written (comma-separated; blanks ignored). */
 export function parseModelList(value: string | undefined): string[] | null {
   if (value === undefined) return null;
-  const list = value.split(",").map((s) => s.trim()).filter(Boolean);
+  const list = value
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   return list.length ? list : null;
 }
 
 export class ModelPolicy {
   readonly allowed: readonly string[];
 
-  constructor(readonly defaultModel: string, configured: string[] | null) {
+  constructor(
+    readonly defaultModel: string,
+    configured: string[] | null,
+  ) {
     this.allowed = [...new Set([defaultModel, ...(configured ?? STANDARD_MODELS)])];
   }
 

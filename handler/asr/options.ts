@@ -23,7 +23,7 @@ export const VadParameters = z.strictObject({
 
 // "-1" (the model's default non-speech set), "" (suppress nothing) or "50,51". Ids are checked
 // against the loaded model's vocabulary in the sidecar (ctranslate2 does no bounds check).
-const TOKEN_HINT = "must be -1 or token ids >= 0, comma-separated, e.g. \"-1\" or \"50,51\"";
+const TOKEN_HINT = 'must be -1 or token ids >= 0, comma-separated, e.g. "-1" or "50,51"';
 const tokenList = z.string().regex(/^\s*((-1|\d+)\s*(,\s*(-1|\d+)\s*)*)?$/, TOKEN_HINT);
 const tokenIds = z.array(z.number().int().min(-1, TOKEN_HINT));
 
@@ -33,7 +33,11 @@ export const TranscribeOptions = z.strictObject({
   transcription: textFormat.default("plain_text"),
   translate: z.boolean().default(false),
   translation: textFormat.default("plain_text"),
-  language: z.string().regex(/^[a-z]{2,3}$/, "must be a language code such as \"en\"").nullable().default(null),
+  language: z
+    .string()
+    .regex(/^[a-z]{2,3}$/, 'must be a language code such as "en"')
+    .nullable()
+    .default(null),
   temperature: z.number().min(0).max(1).default(0),
   best_of: z.number().int().min(1).max(32).default(5),
   beam_size: z.number().int().min(1).max(32).default(5),
@@ -63,9 +67,7 @@ export type TranscribeOptions = z.output<typeof TranscribeOptions>;
 
 /** Keys the schema does not know, at any depth ("vad_parameters.foo"). */
 export function unknownKeys(error: z.ZodError): string[] {
-  return error.issues.flatMap((i) =>
-    i.code === "unrecognized_keys" ? i.keys.map((k) => [...i.path.map(String), k].join(".")) : [],
-  );
+  return error.issues.flatMap((i) => (i.code === "unrecognized_keys" ? i.keys.map((k) => [...i.path.map(String), k].join(".")) : []));
 }
 
 /** Parses caller input; bad input becomes a non-retryable WorkerError naming every problem. */
@@ -73,13 +75,8 @@ export function parseTranscribeOptions(input: unknown): TranscribeOptions {
   const parsed = TranscribeOptions.safeParse(input ?? {});
   if (parsed.success) return parsed.data;
   const unknown = unknownKeys(parsed.error);
-  const problems = parsed.error.issues
-    .filter((i) => i.code !== "unrecognized_keys")
-    .map((i) => `${i.path.join(".") || "(options)"}: ${i.message}`);
-  const parts = [
-    ...(unknown.length ? [`unknown option(s): ${unknown.join(", ")}`] : []),
-    ...problems,
-  ];
+  const problems = parsed.error.issues.filter((i) => i.code !== "unrecognized_keys").map((i) => `${i.path.join(".") || "(options)"}: ${i.message}`);
+  const parts = [...(unknown.length ? [`unknown option(s): ${unknown.join(", ")}`] : []), ...problems];
   throw new WorkerError("invalid_input", `Invalid transcription options: ${parts.join("; ")}`, {
     retryable: false,
     details: { unknownKeys: unknown, problems },

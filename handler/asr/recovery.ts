@@ -18,7 +18,10 @@ const CUDA_FATAL_CODES = new Set(["cuda_error", "compute_type_unsupported"]);
 
 /** The most telling stderr line of a crash (the cuDNN/cuBLAS loader message, if any). */
 export function crashHint(stderrTail: string): string | null {
-  const lines = stderrTail.split("\n").map((l) => l.trim()).filter(Boolean);
+  const lines = stderrTail
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean);
   const reversed = [...lines].reverse();
   // A line naming a shared object ("Unable to load any of {libcudnn_ops.so.9...}") says the most.
   const hit = reversed.find((l) => /lib\w+\.so/.test(l)) ?? reversed.find((l) => /cudnn|cublas|cuda|driver/i.test(l));

@@ -7,7 +7,11 @@ export const asrSettings = {
     doc: "auto: check CUDA with the preflight, use float16 on GPU if it works, else CPU int8. cuda: fail start-up if CUDA is unusable. cpu: skip the preflight.",
     example: "cpu",
   }),
-  WHISPER_MODEL: str({ default: "turbo", doc: "Default model: a faster-whisper name (tiny ... large-v3, distil-large-v3, turbo) or a local directory.", example: "large-v3" }),
+  WHISPER_MODEL: str({
+    default: "turbo",
+    doc: "Default model: a faster-whisper name (tiny ... large-v3, distil-large-v3, turbo) or a local directory.",
+    example: "large-v3",
+  }),
   ALLOWED_MODELS: optionalStr({
     doc: "Models a job may ask for with `model` (comma-separated faster-whisper names, Hugging Face repo ids or local directories; exact match). Unset: faster-whisper 1.2.1's standard names. WHISPER_MODEL is always allowed; any other model is invalid_input.",
     example: "turbo,large-v3",
@@ -49,5 +53,10 @@ export const asrSettings = {
     doc: "Fixed part of a transcription's time limits: the engine is never cut short (compute.truncated) before this much time, and killed (retryable transcribe_timeout) only past the cost model's limit plus this.",
     example: "30000",
   }),
-  CANCEL_GRACE_MS: int({ default: 5000, min: 100, doc: "After a cancel, time the sidecar gets to stop (after its current decode) before it is killed and restarted with the model reloaded.", example: "2000" }),
+  CANCEL_GRACE_MS: int({
+    default: 5000,
+    min: 100,
+    doc: "After a cancel, time the sidecar gets to stop (after its current decode) before it is killed and restarted with the model reloaded.",
+    example: "2000",
+  }),
 };

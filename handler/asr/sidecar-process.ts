@@ -34,7 +34,11 @@ export class SidecarExit extends Error {
 
 /** The sidecar answered with `error`. */
 export class SidecarReplyError extends Error {
-  constructor(readonly code: string, message: string, readonly retryable: boolean) {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly retryable: boolean,
+  ) {
     super(message);
     this.name = "SidecarReplyError";
   }
@@ -57,7 +61,11 @@ export class SidecarProcess {
   private exitInfo: ExitInfo | null = null;
   private hello: HelloMessage | null = null;
 
-  constructor(spec: SpawnSpec, private readonly log: Logger, private readonly onUnsolicited: (m: SidecarMessage) => void = () => {}) {
+  constructor(
+    spec: SpawnSpec,
+    private readonly log: Logger,
+    private readonly onUnsolicited: (m: SidecarMessage) => void = () => {},
+  ) {
     this.child = execa(spec.python, [spec.script, ...spec.args], {
       stdin: "pipe",
       stdout: "pipe",

@@ -17,10 +17,7 @@ import type { Socket } from "node:net";
 import { WorkerError } from "../errors.ts";
 import { audioError, downloadFailed } from "./errors.ts";
 
-export type Framing =
-  | { kind: "content-length"; length: number }
-  | { kind: "chunked" }
-  | { kind: "close-delimited" };
+export type Framing = { kind: "content-length"; length: number } | { kind: "chunked" } | { kind: "close-delimited" };
 
 /** How the body's end is marked (RFC 9112 6.3): chunked wins over Content-Length; neither means "until close". */
 export function framingOf(res: IncomingMessage): Framing {
@@ -95,7 +92,14 @@ function judgeEnding(e: Ending, origin: string): void {
   const expected = framing.kind === "content-length" ? ` of the ${framing.length} its Content-Length announced` : "";
   const [reason, why] = conn.error
     ? ["connection_reset", `the connection failed (${conn.error.code ?? conn.error.message})`]
-    : ["incomplete_body", framing.kind === "chunked" ? "no last chunk" : framing.kind === "close-delimited" ? "no clean close of the connection that delimits it" : "the connection closed early"];
+    : [
+        "incomplete_body",
+        framing.kind === "chunked"
+          ? "no last chunk"
+          : framing.kind === "close-delimited"
+            ? "no clean close of the connection that delimits it"
+            : "the connection closed early",
+      ];
   throw downloadFailed(`the body from ${origin} was cut off after ${bytes} bytes${expected}: ${why}`, {
     network: true,
     cause: conn.error ?? e.streamError,

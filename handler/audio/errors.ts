@@ -3,13 +3,20 @@
 import { WorkerError } from "../errors.ts";
 
 export const AUDIO_ERRORS = {
-  url_not_allowed: { retryable: false, meaning: "Not an http(s) URL, credentials in the URL, or a loopback/private/link-local address (also after a redirect)." },
+  url_not_allowed: {
+    retryable: false,
+    meaning: "Not an http(s) URL, credentials in the URL, or a loopback/private/link-local address (also after a redirect).",
+  },
   download_failed: {
     retryable: "network",
     meaning:
       "HTTP error, network failure, or a body cut short (reset, fewer bytes than Content-Length, no last chunk, no clean close of a close-delimited body; details.reason). Retryable for network errors, cut bodies, 5xx, 408 and 429; permanent for other 4xx, too many redirects and a compressed (Content-Encoding) body.",
   },
-  download_timeout: { retryable: true, meaning: "No response headers within the connect timeout, or the whole download took longer than its timeout (what had arrived is discarded, never decoded)." },
+  download_timeout: {
+    retryable: true,
+    meaning:
+      "No response headers within the connect timeout, or the whole download took longer than its timeout (what had arrived is discarded, never decoded).",
+  },
   audio_too_large: { retryable: false, meaning: "Input larger than MAX_AUDIO_MB (announced, streamed, base64 or stored bytes)." },
   invalid_base64: { retryable: false, meaning: "audio_base64 is empty or not strict base64 (standard or URL-safe alphabet, optional data: URI prefix)." },
   unsupported_format: { retryable: false, meaning: "Empty, unreadable, a container outside the whitelist, or a file that also carries video/cover art." },
@@ -35,10 +42,7 @@ export function isRetryableStatus(status: number): boolean {
   return status >= 500 || status === 408 || status === 429;
 }
 
-export function downloadFailed(
-  message: string,
-  opts: { status?: number; network?: boolean; cause?: unknown; details?: Record<string, unknown> },
-): WorkerError {
+export function downloadFailed(message: string, opts: { status?: number; network?: boolean; cause?: unknown; details?: Record<string, unknown> }): WorkerError {
   const retryable = opts.network === true || (opts.status !== undefined && isRetryableStatus(opts.status));
   const details = { ...opts.details, ...(opts.status !== undefined ? { status: opts.status } : {}) };
   return new WorkerError("download_failed", message, { retryable, cause: opts.cause, details });

@@ -139,10 +139,7 @@ export async function downloadToFile(rawUrl: string, dest: string, policy: Downl
   const onOuterAbort = () => signal && stop(abortedError(signal, "download"));
   if (signal?.aborted) throw abortedError(signal, "download");
   signal?.addEventListener("abort", onOuterAbort, { once: true });
-  const total = setTimeout(
-    () => stop(audioError("download_timeout", `download took longer than ${policy.totalTimeoutMs} ms`)),
-    policy.totalTimeoutMs,
-  );
+  const total = setTimeout(() => stop(audioError("download_timeout", `download took longer than ${policy.totalTimeoutMs} ms`)), policy.totalTimeoutMs);
   let headersTimer: NodeJS.Timeout | undefined;
 
   try {

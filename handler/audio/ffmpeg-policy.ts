@@ -16,19 +16,33 @@ export const ALLOWED_DEMUXERS = ["ogg", "matroska", "webm", "mov", "mp4", "m4a",
 
 /** Audio decoders only (by decoder name, e.g. mp3float is ffmpeg's default mp3 decoder). */
 export const ALLOWED_DECODERS = [
-  "opus", "libopus", "vorbis", "aac", "aac_fixed", "mp3float", "mp3", "flac", "amrnb", "amrwb", "alac",
-  "pcm_s16le", "pcm_s16be", "pcm_s24le", "pcm_s32le", "pcm_f32le", "pcm_f64le", "pcm_u8", "pcm_alaw", "pcm_mulaw",
-  "adpcm_ima_wav", "gsm_ms",
+  "opus",
+  "libopus",
+  "vorbis",
+  "aac",
+  "aac_fixed",
+  "mp3float",
+  "mp3",
+  "flac",
+  "amrnb",
+  "amrwb",
+  "alac",
+  "pcm_s16le",
+  "pcm_s16be",
+  "pcm_s24le",
+  "pcm_s32le",
+  "pcm_f32le",
+  "pcm_f64le",
+  "pcm_u8",
+  "pcm_alaw",
+  "pcm_mulaw",
+  "adpcm_ima_wav",
+  "gsm_ms",
 ] as const;
 
 /** Input options shared by ffprobe and ffmpeg. The path gets the explicit file: protocol. */
 export function guardedInput(path: string): string[] {
-  return [
-    "-protocol_whitelist", "file",
-    "-format_whitelist", ALLOWED_DEMUXERS.join(","),
-    "-codec_whitelist", ALLOWED_DECODERS.join(","),
-    "-i", `file:${path}`,
-  ];
+  return ["-protocol_whitelist", "file", "-format_whitelist", ALLOWED_DEMUXERS.join(","), "-codec_whitelist", ALLOWED_DECODERS.join(","), "-i", `file:${path}`];
 }
 
 const STDERR_KEEP = 8192;
@@ -41,10 +55,14 @@ const STDERR_KEEP = 8192;
  */
 export function summarizeStderr(stderr: string, inputPath: string, max = 400): string {
   const lines = stderr
-    .split(`file:${inputPath}`).join("<input>")
-    .split(inputPath).join("<input>")
+    .split(`file:${inputPath}`)
+    .join("<input>")
+    .split(inputPath)
+    .join("<input>")
     .replace(/\[([^\]\n@]*?) @ 0x[0-9a-f]+\]/gi, "[$1]")
-    .split("\n").map((l) => l.trim()).filter(Boolean);
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean);
   const text = [...new Set(lines)].join(" | "); // ffmpeg repeats the same error per frame
   return text.length > max ? `${text.slice(0, max)}…` : text || "(no output)";
 }

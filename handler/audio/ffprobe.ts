@@ -42,13 +42,17 @@ const seconds = (v: string | undefined): number | null => {
  * ask it whether an allowed audio stream exists, to tell "no audio" from "audio plus video".
  */
 async function classifyRefusedStream(path: string, refusedCodec: string, opts: PreflightOptions): Promise<never> {
-  const run = await runTool(opts.ffmpegBin, ["-nostdin", "-hide_banner", "-nostats", "-loglevel", "error", ...guardedInput(path), "-map", "0:a:0", "-t", "0", "-f", "null", "-"], {
-    label: "ffmpeg (stream check)",
-    timeoutMs: opts.timeoutMs,
-    signal: opts.signal,
-    maxStdoutBytes: 1024,
-    onMaxBuffer: () => audioError("unsupported_format", "unexpected output from the stream check"),
-  });
+  const run = await runTool(
+    opts.ffmpegBin,
+    ["-nostdin", "-hide_banner", "-nostats", "-loglevel", "error", ...guardedInput(path), "-map", "0:a:0", "-t", "0", "-f", "null", "-"],
+    {
+      label: "ffmpeg (stream check)",
+      timeoutMs: opts.timeoutMs,
+      signal: opts.signal,
+      maxStdoutBytes: 1024,
+      onMaxBuffer: () => audioError("unsupported_format", "unexpected output from the stream check"),
+    },
+  );
   if (/matches no streams/.test(run.stderr)) {
     throw audioError("no_audio_stream", `the file has no audio stream (only ${refusedCodec})`, { details: { refusedCodec } });
   }
@@ -61,9 +65,14 @@ export async function ffprobeAudio(path: string, opts: PreflightOptions): Promis
   const run = await runTool(
     opts.ffprobeBin,
     [
-      "-hide_banner", "-loglevel", "error", ...guardedInput(path),
-      "-show_entries", "format=format_name,duration:stream=codec_type,codec_name,channels,sample_rate,duration",
-      "-of", "json",
+      "-hide_banner",
+      "-loglevel",
+      "error",
+      ...guardedInput(path),
+      "-show_entries",
+      "format=format_name,duration:stream=codec_type,codec_name,channels,sample_rate,duration",
+      "-of",
+      "json",
     ],
     {
       label: "ffprobe",

@@ -76,7 +76,16 @@ export async function loadVoiceMessage(source: AudioSource, limits: AudioLimits,
     });
     const decodeMs = elapsed(t0);
     log?.info(
-      { source: source.kind, inputBytes: written.bytes, container: ffprobe.container, codec: ffprobe.codec, durationS: decoded.durationS, downloadMs, ffprobeMs, decodeMs },
+      {
+        source: source.kind,
+        inputBytes: written.bytes,
+        container: ffprobe.container,
+        codec: ffprobe.codec,
+        durationS: decoded.durationS,
+        downloadMs,
+        ffprobeMs,
+        decodeMs,
+      },
       "voice message decoded",
     );
     return { pcm: decoded.pcm, durationS: decoded.durationS, ffprobe, downloadMs, ffprobeMs, decodeMs, inputBytes: written.bytes };

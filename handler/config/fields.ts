@@ -37,10 +37,11 @@ export function num(meta: FieldMeta & { default: number; min?: number; max?: num
 }
 
 export function bool(meta: FieldMeta & { default: boolean }) {
-  const b = z
-    .enum(["true", "false", "1", "0", "yes", "no"], { error: "must be true or false" })
-    .transform((v) => v === "true" || v === "1" || v === "yes");
-  return describe(z.preprocess((v) => (v === "" || v === undefined ? String(meta.default) : (typeof v === "string" ? v.toLowerCase() : v)), b), meta);
+  const b = z.enum(["true", "false", "1", "0", "yes", "no"], { error: "must be true or false" }).transform((v) => v === "true" || v === "1" || v === "yes");
+  return describe(
+    z.preprocess((v) => (v === "" || v === undefined ? String(meta.default) : typeof v === "string" ? v.toLowerCase() : v), b),
+    meta,
+  );
 }
 
 export function str(meta: FieldMeta & { default: string }) {
@@ -52,22 +53,22 @@ export function optionalStr(meta: FieldMeta) {
 }
 
 export function oneOf<const T extends readonly [string, ...string[]]>(values: T, meta: FieldMeta & { default: T[number] }) {
-  return describe(
-    z.preprocess(emptyToUndefined, z.enum(values, { error: `must be one of ${values.join(", ")}` }).default(meta.default as never)),
-    meta,
-  );
+  return describe(z.preprocess(emptyToUndefined, z.enum(values, { error: `must be one of ${values.join(", ")}` }).default(meta.default as never)), meta);
 }
 
 export function url(meta: FieldMeta & { optional: true }) {
-  return describe(
-    z.preprocess(emptyToUndefined, z.url({ error: "must be an http(s) URL", protocol: /^https?$/ }).optional()),
-    meta,
-  );
+  return describe(z.preprocess(emptyToUndefined, z.url({ error: "must be an http(s) URL", protocol: /^https?$/ }).optional()), meta);
 }
 
 export function secret(meta: Omit<FieldMeta, "secret">) {
   return describe(
-    z.preprocess(emptyToUndefined, z.string().transform((v) => new Secret(v)).optional()),
+    z.preprocess(
+      emptyToUndefined,
+      z
+        .string()
+        .transform((v) => new Secret(v))
+        .optional(),
+    ),
     { ...meta, secret: true },
   );
 }

@@ -74,7 +74,8 @@ export async function push(d: ActionDeps, req: PushRequest): Promise<EnqueueResu
   const options = (req.options ?? {}) as Record<string, unknown>;
   if (req.bytes) {
     if (req.bytes.length === 0) throw bad("the audio file is empty");
-    if (req.bytes.length > d.maxAudioBytes) throw new WorkerError("audio_too_large", `the file is larger than MAX_AUDIO_MB (${d.maxAudioBytes / 1048576} MB)`, { retryable: false });
+    if (req.bytes.length > d.maxAudioBytes)
+      throw new WorkerError("audio_too_large", `the file is larger than MAX_AUDIO_MB (${d.maxAudioBytes / 1048576} MB)`, { retryable: false });
     return pushVoiceMessage(d.queue, { bytes: req.bytes }, { options, id, priority });
   }
   if (typeof req.url !== "string" || req.url === "") throw bad("give an audio file or a URL");

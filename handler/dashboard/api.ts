@@ -56,9 +56,17 @@ export function createApi(d: ApiDeps) {
     const state = (q.get("state") || "active") as ListState;
     if (!LIST_STATES.includes(state)) throw new WorkerError("invalid_input", `state must be one of ${LIST_STATES.join(", ")}`, { retryable: false });
     const priority = q.get("priority") || undefined;
-    if (priority !== undefined && !PRIORITIES.includes(priority as Priority)) throw new WorkerError("invalid_input", `priority must be one of ${PRIORITIES.join(", ")}`, { retryable: false });
+    if (priority !== undefined && !PRIORITIES.includes(priority as Priority))
+      throw new WorkerError("invalid_input", `priority must be one of ${PRIORITIES.join(", ")}`, { retryable: false });
     const num = (k: string) => (q.get(k) && /^\d{1,7}$/.test(q.get(k)!) ? Number(q.get(k)) : undefined);
-    return { state, priority: priority as Priority | undefined, code: q.get("code")?.slice(0, 100) || undefined, text: q.get("q")?.slice(0, 100) || undefined, offset: num("offset"), limit: num("limit") };
+    return {
+      state,
+      priority: priority as Priority | undefined,
+      code: q.get("code")?.slice(0, 100) || undefined,
+      text: q.get("q")?.slice(0, 100) || undefined,
+      offset: num("offset"),
+      limit: num("limit"),
+    };
   };
 
   const audio = async (_req: IncomingMessage, _url: URL, [id]: string[]): Promise<Raw | null> => {
@@ -74,7 +82,8 @@ export function createApi(d: ApiDeps) {
     }
     // A file: the raw bytes as the body, the options in the query string.
     const bytes = await readBody(req, d.maxAudioBytes);
-    if (bytes === null) throw new WorkerError("audio_too_large", `the file is larger than MAX_AUDIO_MB (${d.maxAudioBytes / 1048576} MB)`, { retryable: false });
+    if (bytes === null)
+      throw new WorkerError("audio_too_large", `the file is larger than MAX_AUDIO_MB (${d.maxAudioBytes / 1048576} MB)`, { retryable: false });
     let options: unknown = {};
     const text = url.searchParams.get("options");
     if (text) {
@@ -110,7 +119,9 @@ export function createApi(d: ApiDeps) {
     const route = table.map(([re, h]) => [re.exec(path), h] as const).find(([m]) => m !== null);
     if (!route) {
       const other = (isRead ? actions : reads).some(([re]) => re.test(path));
-      return other ? sendError(res, 405, "method_not_allowed", isRead ? "this action needs POST" : "reads are GET") : sendError(res, 404, "not_found", "no such API route");
+      return other
+        ? sendError(res, 405, "method_not_allowed", isRead ? "this action needs POST" : "reads are GET")
+        : sendError(res, 404, "not_found", "no such API route");
     }
     const denial = isRead ? d.auth.readDenial(req) : d.auth.actionDenial(req);
     if (denial) return sendError(res, denial.status, denial.code, denial.message);

@@ -83,9 +83,11 @@ export class DashboardAuth {
   actionDenial(req: IncomingMessage): Denial | null {
     if (!this.token) return { status: 403, code: "actions_disabled", message: "actions are off: set DASHBOARD_TOKEN where the dashboard runs" };
     const who = this.caller(req);
-    if (who.via === "none") return { status: 401, code: "unauthorized", message: "actions need the dashboard token: sign in, or send Authorization: Bearer <DASHBOARD_TOKEN>" };
+    if (who.via === "none")
+      return { status: 401, code: "unauthorized", message: "actions need the dashboard token: sign in, or send Authorization: Bearer <DASHBOARD_TOKEN>" };
     if (who.via === "cookie") {
-      if (req.headers[ACTION_HEADER] !== ACTION_HEADER_VALUE) return { status: 403, code: "csrf", message: `a browser action needs the ${ACTION_HEADER} header the dashboard page sends` };
+      if (req.headers[ACTION_HEADER] !== ACTION_HEADER_VALUE)
+        return { status: 403, code: "csrf", message: `a browser action needs the ${ACTION_HEADER} header the dashboard page sends` };
       if (!sameOrigin(req)) return { status: 403, code: "csrf", message: "cross-origin request refused" };
     }
     return null;
@@ -110,7 +112,9 @@ export class DashboardAuth {
   }
 
   #mac(text: string): string {
-    return createHmac("sha256", this.token?.reveal() ?? "").update(`dashboard-session:${text}`).digest("base64url");
+    return createHmac("sha256", this.token?.reveal() ?? "")
+      .update(`dashboard-session:${text}`)
+      .digest("base64url");
   }
 }
 

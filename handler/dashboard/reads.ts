@@ -55,12 +55,24 @@ export function workerRows(entries: WorkerEntry[], now: number, heartbeatMs: num
       else rows.push({ id: e.id, health: "gone", heartbeat_age_ms: age, jobs: forBrowser(e.jobs) as HeldJob[] });
       continue;
     }
-    rows.push(forBrowser({
-      id: e.id, health: age > 2 * heartbeatMs ? "stale" : "live", heartbeat_age_ms: age,
-      host: r.host, mode: r.mode, device: r.device, compute_type: r.compute_type, fallback_reason: r.fallback_reason ?? null,
-      gpu: r.gpu ?? null, jobs: e.jobs,
-      jobs_done: r.jobs_done, jobs_failed: r.jobs_failed, started_at: r.started_at, version: r.version,
-    }) as WorkerRow);
+    rows.push(
+      forBrowser({
+        id: e.id,
+        health: age > 2 * heartbeatMs ? "stale" : "live",
+        heartbeat_age_ms: age,
+        host: r.host,
+        mode: r.mode,
+        device: r.device,
+        compute_type: r.compute_type,
+        fallback_reason: r.fallback_reason ?? null,
+        gpu: r.gpu ?? null,
+        jobs: e.jobs,
+        jobs_done: r.jobs_done,
+        jobs_failed: r.jobs_failed,
+        started_at: r.started_at,
+        version: r.version,
+      }) as WorkerRow,
+    );
   }
   // Live first, then stale, then gone; the loudest problems (CPU fallback) first inside each.
   const rank: Record<WorkerHealth, number> = { live: 0, stale: 1, gone: 2 };
@@ -107,14 +119,22 @@ export interface HistoryEntry {
  */
 export function historyOf(s: JobStatus): HistoryEntry[] {
   const out: HistoryEntry[] = [{ at: s.created_at, event: "queued", detail: `enqueued with priority ${s.priority}` }];
-  if (s.claimed_at !== undefined) out.push({ at: s.claimed_at, event: "claimed", detail: `attempt ${s.attempts}${s.worker ? ` by ${s.worker}` : ""} (the latest claim)` });
-  if (s.state === "retrying" && s.not_before !== undefined) out.push({ at: s.not_before, event: "retry due", detail: `after ${s.last_error?.code ?? "a retryable error"}` });
+  if (s.claimed_at !== undefined)
+    out.push({ at: s.claimed_at, event: "claimed", detail: `attempt ${s.attempts}${s.worker ? ` by ${s.worker}` : ""} (the latest claim)` });
+  if (s.state === "retrying" && s.not_before !== undefined)
+    out.push({ at: s.not_before, event: "retry due", detail: `after ${s.last_error?.code ?? "a retryable error"}` });
   if (s.finished_at !== undefined && (s.state === "done" || s.state === "failed" || s.state === "dead")) {
-    const why = s.state === "done" ? "completed" : s.state === "failed" ? `failed for good: ${s.last_error?.code ?? "?"}` : `out of attempts: ${s.last_error?.code ?? "?"}`;
+    const why =
+      s.state === "done"
+        ? "completed"
+        : s.state === "failed"
+          ? `failed for good: ${s.last_error?.code ?? "?"}`
+          : `out of attempts: ${s.last_error?.code ?? "?"}`;
     out.push({ at: s.finished_at, event: s.state, detail: why });
   }
   if (s.stage === "requeued") out.push({ at: s.updated_at, event: "requeued", detail: "retried from the dead letter by an operator (attempts reset)" });
-  else if (!out.some((e) => e.at === s.updated_at)) out.push({ at: s.updated_at, event: "last change", detail: `state ${s.state}${s.stage ? `, stage ${s.stage}` : ""}` });
+  else if (!out.some((e) => e.at === s.updated_at))
+    out.push({ at: s.updated_at, event: "last change", detail: `state ${s.state}${s.stage ? `, stage ${s.stage}` : ""}` });
   return out.sort((a, b) => a.at - b.at);
 }
 
@@ -127,11 +147,13 @@ export async function readJob(d: ReadDeps, id: string) {
     id,
     status: s ? (forBrowser(s) as JobStatus) : null,
     history: s ? forBrowser(historyOf(s)) : [],
-    queue_timings: s ? {
-      waited_ms: s.claimed_at !== undefined ? s.claimed_at - s.created_at : null,
-      ran_ms: s.claimed_at !== undefined && s.finished_at !== undefined ? s.finished_at - s.claimed_at : null,
-      total_ms: s.finished_at !== undefined ? s.finished_at - s.created_at : null,
-    } : null,
+    queue_timings: s
+      ? {
+          waited_ms: s.claimed_at !== undefined ? s.claimed_at - s.created_at : null,
+          ran_ms: s.claimed_at !== undefined && s.finished_at !== undefined ? s.finished_at - s.claimed_at : null,
+          total_ms: s.finished_at !== undefined ? s.finished_at - s.created_at : null,
+        }
+      : null,
     payload: parseForBrowser(v.payload),
     result: parseForBrowser(v.result),
     audio: { stored: v.audio.stored, bytes: Math.floor((v.audio.base64_chars * 3) / 4), expires_in_ms: v.audio.ttl_ms > 0 ? v.audio.ttl_ms : null },

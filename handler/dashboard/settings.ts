@@ -7,7 +7,11 @@ export const dashboardSettings = {
   DASHBOARD_TOKEN: describe(
     z.preprocess(
       (v) => (v === "" ? undefined : v),
-      z.string().min(16, "must be at least 16 characters (e.g. openssl rand -hex 24)").transform((v) => new Secret(v)).optional(),
+      z
+        .string()
+        .min(16, "must be at least 16 characters (e.g. openssl rand -hex 24)")
+        .transform((v) => new Secret(v))
+        .optional(),
     ),
     {
       doc: "Token for the dashboard's actions (retry, purge, push) and, when it is bound to anything but loopback, for every page. Unset: actions are refused.",

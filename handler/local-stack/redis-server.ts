@@ -60,9 +60,24 @@ async function launch(bin: string, port: number, timeoutMs: number): Promise<Red
   const dir = await mkdtemp(join(tmpdir(), "vw-redis-"));
   await chmod(dir, 0o700);
   const args = [
-    "--port", String(port), "--bind", "127.0.0.1", "--dir", dir,
-    "--save", "", "--appendonly", "no", "--daemonize", "no", "--protected-mode", "yes",
-    "--logfile", "", "--loglevel", "warning",
+    "--port",
+    String(port),
+    "--bind",
+    "127.0.0.1",
+    "--dir",
+    dir,
+    "--save",
+    "",
+    "--appendonly",
+    "no",
+    "--daemonize",
+    "no",
+    "--protected-mode",
+    "yes",
+    "--logfile",
+    "",
+    "--loglevel",
+    "warning",
   ];
   const setpriv = findExecutable("setpriv");
   // Own process group: a terminal's Ctrl-C must not kill Redis before the worker has drained.

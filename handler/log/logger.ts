@@ -14,11 +14,24 @@ export interface LoggerOptions {
 
 // Fields that carry credentials or user payloads; pino removes them before serialising.
 const REDACT_PATHS = [
-  "token", "*.token", "apiKey", "*.apiKey", "password", "*.password",
-  "authorization", "*.authorization", "headers.authorization", "*.headers.authorization",
-  'headers["x-goog-api-key"]', '*.headers["x-goog-api-key"]',
-  "UPSTASH_REDIS_REST_TOKEN", "GEMINI_API_KEY", "RUNPOD_AI_API_KEY",
-  "audio_base64", "*.audio_base64", "*.*.audio_base64",
+  "token",
+  "*.token",
+  "apiKey",
+  "*.apiKey",
+  "password",
+  "*.password",
+  "authorization",
+  "*.authorization",
+  "headers.authorization",
+  "*.headers.authorization",
+  'headers["x-goog-api-key"]',
+  '*.headers["x-goog-api-key"]',
+  "UPSTASH_REDIS_REST_TOKEN",
+  "GEMINI_API_KEY",
+  "RUNPOD_AI_API_KEY",
+  "audio_base64",
+  "*.audio_base64",
+  "*.*.audio_base64",
 ];
 
 interface SerializedError {
@@ -49,9 +62,7 @@ function scrubbing(dest: DestinationStream): DestinationStream {
 
 export function createLogger(opts: LoggerOptions = {}): Logger {
   const format = opts.format ?? "auto";
-  const usePretty =
-    !opts.destination &&
-    (format === "pretty" || (format === "auto" && process.stdout.isTTY === true && process.env.NODE_ENV !== "production"));
+  const usePretty = !opts.destination && (format === "pretty" || (format === "auto" && process.stdout.isTTY === true && process.env.NODE_ENV !== "production"));
   const sink: DestinationStream = opts.destination ?? (usePretty ? pretty({ colorize: true, sync: true }) : pino.destination({ fd: 1, sync: true }));
   return pino(
     {

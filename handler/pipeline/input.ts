@@ -18,7 +18,10 @@ export const jobInputSchema = TranscribeOptions.extend({
   /** Bytes stored by `npm run queue -- push <file>`: queued jobs only. */
   audio_key: z.string().min(1).optional(),
   llm: analysisOptionsSchema.optional(),
-  job_id: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, "must be 1-128 letters, digits, '.', '_', ':' or '-'").optional(),
+  job_id: z
+    .string()
+    .regex(/^[A-Za-z0-9._:-]{1,128}$/, "must be 1-128 letters, digits, '.', '_', ':' or '-'")
+    .optional(),
   stream: z.boolean().default(false),
   queue: drainSchema.optional(),
 });
@@ -52,9 +55,13 @@ export function parseJobInput(raw: unknown, origin: "queue" | "runpod"): JobInpu
   const options = Object.fromEntries(TRANSCRIBE_KEYS.map((k) => [k, input[k]]));
   const optionBytes = Buffer.byteLength(JSON.stringify(options));
   if (optionBytes > MAX_TRANSCRIBE_OPTIONS_BYTES) {
-    throw new WorkerError("invalid_input", `the transcription options take ${optionBytes} bytes; at most ${MAX_TRANSCRIBE_OPTIONS_BYTES} are accepted (shorten initial_prompt, hotwords or suppress_tokens)`, {
-      retryable: false,
-    });
+    throw new WorkerError(
+      "invalid_input",
+      `the transcription options take ${optionBytes} bytes; at most ${MAX_TRANSCRIBE_OPTIONS_BYTES} are accepted (shorten initial_prompt, hotwords or suppress_tokens)`,
+      {
+        retryable: false,
+      },
+    );
   }
   const sources = [input.audio, input.audio_base64, input.audio_key].filter((v) => v !== undefined).length;
   if (input.queue) {

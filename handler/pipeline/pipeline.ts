@@ -90,7 +90,13 @@ export async function prepareVoiceMessage(input: JobInput, storedAudio: Buffer |
   return { audio, prepareMs: ms(t0) };
 }
 
-export async function transcribeAndAnalyze(jobId: string, input: JobInput, prepared: PreparedVoiceMessage, deps: PipelineDeps, ctx: StageContext): Promise<JobOutput> {
+export async function transcribeAndAnalyze(
+  jobId: string,
+  input: JobInput,
+  prepared: PreparedVoiceMessage,
+  deps: PipelineDeps,
+  ctx: StageContext,
+): Promise<JobOutput> {
   const t0 = performance.now();
   const { audio } = prepared;
   const options = transcribeOptionsOf(input);
@@ -148,5 +154,12 @@ export async function transcribeAndAnalyze(jobId: string, input: JobInput, prepa
 }
 
 function computeStory(c: TranscriptCompute): JobOutput["compute"] {
-  return { engine_ms: c.engine_ms, budget_ms: c.budget_ms, limit_ms: c.limit_ms, fallback_capped: c.fallback_capped, truncated: c.truncated, transcribed_s: c.transcribed_s };
+  return {
+    engine_ms: c.engine_ms,
+    budget_ms: c.budget_ms,
+    limit_ms: c.limit_ms,
+    fallback_capped: c.fallback_capped,
+    truncated: c.truncated,
+    transcribed_s: c.transcribed_s,
+  };
 }

@@ -36,7 +36,13 @@ export function cpuThreadCount(setting: number, cores = availableParallelism()):
 
 export async function decideDevice(input: DevicePolicyInput): Promise<DeviceDecision> {
   const threads = cpuThreadCount(input.cpuThreads, input.cores);
-  const onCpu = (fallback_reason: string | null, v: Verdict | null): DeviceDecision => ({ device: "cpu", compute_type: CPU_COMPUTE_TYPE, cpu_threads: threads, fallback_reason, verdict: v });
+  const onCpu = (fallback_reason: string | null, v: Verdict | null): DeviceDecision => ({
+    device: "cpu",
+    compute_type: CPU_COMPUTE_TYPE,
+    cpu_threads: threads,
+    fallback_reason,
+    verdict: v,
+  });
 
   if (input.device === "cpu") {
     input.log?.info({ device: "cpu", compute_type: CPU_COMPUTE_TYPE, cpu_threads: threads }, "DEVICE=cpu: CUDA preflight skipped");
@@ -57,6 +63,9 @@ export async function decideDevice(input: DevicePolicyInput): Promise<DeviceDeci
     });
   }
   const reason = `${v.code}: ${v.message}`;
-  input.log?.warn({ device: "cpu", compute_type: CPU_COMPUTE_TYPE, cpu_threads: threads, verdict: v.code, fix: v.fix }, `CUDA unusable, running on the CPU: ${v.message}`);
+  input.log?.warn(
+    { device: "cpu", compute_type: CPU_COMPUTE_TYPE, cpu_threads: threads, verdict: v.code, fix: v.fix },
+    `CUDA unusable, running on the CPU: ${v.message}`,
+  );
   return onCpu(reason, v);
 }

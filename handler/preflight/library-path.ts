@@ -20,9 +20,13 @@ export async function sitePackagesOf(python: string, opts: { env: Record<string,
   const out = lastJson<{ site_packages: string[] }>(r.stdout);
   if (r.exitCode !== 0 || !out) {
     const why = r.spawnError ?? (r.timedOut ? `no answer within ${opts.timeoutMs} ms` : tail(r.stderr, 300) || `exit ${r.exitCode}`);
-    throw new WorkerError("sidecar_python_unusable", `The sidecar Python ${python} could not be asked for its site-packages: ${why}. Run \`npm run setup\` or set SIDECAR_PYTHON.`, {
-      retryable: false,
-    });
+    throw new WorkerError(
+      "sidecar_python_unusable",
+      `The sidecar Python ${python} could not be asked for its site-packages: ${why}. Run \`npm run setup\` or set SIDECAR_PYTHON.`,
+      {
+        retryable: false,
+      },
+    );
   }
   return out.site_packages;
 }
@@ -55,11 +59,7 @@ export interface SidecarLibraryEnv {
 }
 
 /** What the sidecar (and every preflight child) gets as LD_LIBRARY_PATH for interpreter `python`. */
-export async function sidecarLibraryEnv(
-  python: string,
-  baseEnv: Record<string, string | undefined>,
-  opts: { timeoutMs: number },
-): Promise<SidecarLibraryEnv> {
+export async function sidecarLibraryEnv(python: string, baseEnv: Record<string, string | undefined>, opts: { timeoutMs: number }): Promise<SidecarLibraryEnv> {
   const sitePackages = await sitePackagesOf(python, { env: baseEnv, timeoutMs: opts.timeoutMs });
   const libDirs = nvidiaLibDirs(sitePackages);
   return { LD_LIBRARY_PATH: buildLdLibraryPath(libDirs, baseEnv.LD_LIBRARY_PATH), libDirs };

@@ -72,11 +72,7 @@ function numberOrNull(cell: string): number | null {
   return cell !== "" && Number.isFinite(n) ? n : null;
 }
 
-export async function queryNvidiaSmi(opts: {
-  bin: string;
-  env: Record<string, string | undefined>;
-  timeoutMs: number;
-}): Promise<NvidiaSmiResult> {
+export async function queryNvidiaSmi(opts: { bin: string; env: Record<string, string | undefined>; timeoutMs: number }): Promise<NvidiaSmiResult> {
   const bin = findOnPath(opts.bin, opts.env);
   if (!bin) return { status: "missing", bin: opts.bin };
   const r = await runChild(bin, [`--query-gpu=${GPU_QUERY_FIELDS.join(",")}`, "--format=csv,noheader,nounits"], {

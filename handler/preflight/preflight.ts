@@ -66,8 +66,26 @@ const NOT_CACHED = new Set(["timeout", "smoke_failed", "model_missing"]);
 
 export async function runPreflight(opts: PreflightOptions): Promise<PreflightReport> {
   const started = Date.now();
-  const facts: PreflightFacts = { python: opts.python, ldLibraryPath: opts.env.LD_LIBRARY_PATH ?? "", libDirs: [], nvidiaSmi: null, gpu: null, ctranslate2: null, requirements: null, libraries: null, smoke: [] };
-  const report = (v: Verdict, extra: Partial<PreflightReport> = {}): PreflightReport => ({ verdict: v, cached: false, cacheKey: null, cachePath: null, facts, ms: Date.now() - started, ...extra });
+  const facts: PreflightFacts = {
+    python: opts.python,
+    ldLibraryPath: opts.env.LD_LIBRARY_PATH ?? "",
+    libDirs: [],
+    nvidiaSmi: null,
+    gpu: null,
+    ctranslate2: null,
+    requirements: null,
+    libraries: null,
+    smoke: [],
+  };
+  const report = (v: Verdict, extra: Partial<PreflightReport> = {}): PreflightReport => ({
+    verdict: v,
+    cached: false,
+    cacheKey: null,
+    cachePath: null,
+    facts,
+    ms: Date.now() - started,
+    ...extra,
+  });
   const py = opts.python;
   const cpu = CPU_FALLBACK_HINT;
 
@@ -89,22 +107,50 @@ export async function runPreflight(opts: PreflightOptions): Promise<PreflightRep
   ]);
   facts.nvidiaSmi = smi;
   if (smi.status === "timeout") {
-    return report(verdict("timeout", "nvidia-smi", `${smi.bin} did not answer within ${smi.timeoutMs} ms: the NVIDIA driver is hung.`, `Reset the GPU (\`nvidia-smi --gpu-reset\`) or reboot the host, ${cpu}.`));
+    return report(
+      verdict(
+        "timeout",
+        "nvidia-smi",
+        `${smi.bin} did not answer within ${smi.timeoutMs} ms: the NVIDIA driver is hung.`,
+        `Reset the GPU (\`nvidia-smi --gpu-reset\`) or reboot the host, ${cpu}.`,
+      ),
+    );
   }
   const gpu = smi.status === "ok" ? (visibleGpu(smi.gpus, opts.env.CUDA_VISIBLE_DEVICES) ?? null) : null;
   facts.gpu = gpu;
   const driver = smi.status === "ok" ? smi.driverVersion : null;
 
   if (ct2.status === "timeout") {
-    return report(verdict("timeout", "ctranslate2", `\`import ctranslate2\` in ${py} did not finish within ${ct2.timeoutMs} ms.`, `Check the sidecar environment (\`${py} -c "import ctranslate2"\`), or raise PROBE_TIMEOUT_MS.`));
+    return report(
+      verdict(
+        "timeout",
+        "ctranslate2",
+        `\`import ctranslate2\` in ${py} did not finish within ${ct2.timeoutMs} ms.`,
+        `Check the sidecar environment (\`${py} -c "import ctranslate2"\`), or raise PROBE_TIMEOUT_MS.`,
+      ),
+    );
   }
   if (ct2.status === "python_failed") {
-    return report(verdict("ctranslate2_missing", "ctranslate2", `The sidecar Python could not run: ${ct2.message}.`, "Run `npm run setup`, or set SIDECAR_PYTHON to a Python >= 3.9 with faster-whisper installed."));
+    return report(
+      verdict(
+        "ctranslate2_missing",
+        "ctranslate2",
+        `The sidecar Python could not run: ${ct2.message}.`,
+        "Run `npm run setup`, or set SIDECAR_PYTHON to a Python >= 3.9 with faster-whisper installed.",
+      ),
+    );
   }
   const f = ct2.facts;
   facts.ctranslate2 = f;
   if (!f.ctranslate2) {
-    return report(verdict("ctranslate2_missing", "ctranslate2", `ctranslate2 is not importable by ${py} (${f.importError ?? "no __version__"}); faster-whisper cannot run on any device.`, `Run \`npm run setup\` (or ${pipInstall(py, ["faster-whisper==1.2.1"])}).`));
+    return report(
+      verdict(
+        "ctranslate2_missing",
+        "ctranslate2",
+        `ctranslate2 is not importable by ${py} (${f.importError ?? "no __version__"}); faster-whisper cannot run on any device.`,
+        `Run \`npm run setup\` (or ${pipInstall(py, ["faster-whisper==1.2.1"])}).`,
+      ),
+    );
   }
   let req: CudaRequirements;
   try {
@@ -115,7 +161,14 @@ export async function runPreflight(opts: PreflightOptions): Promise<PreflightRep
   facts.requirements = req;
 
   if (driver && !driverSatisfies(driver, req.minDriver)) {
-    return report(verdict("driver_too_old", "nvidia-smi", `NVIDIA driver ${driver} is older than ctranslate2 ${req.ct2Version} needs (>= ${req.minDriver}, ${req.minDriverWhy}).`, driverFix(req, driver, py)));
+    return report(
+      verdict(
+        "driver_too_old",
+        "nvidia-smi",
+        `NVIDIA driver ${driver} is older than ctranslate2 ${req.ct2Version} needs (>= ${req.minDriver}, ${req.minDriverWhy}).`,
+        driverFix(req, driver, py),
+      ),
+    );
   }
   if (f.cudaDeviceCount === 0) return report(noGpu(smi, gpu, f, opts.env));
   if (f.cudaComputeTypesError && /insufficient|PTX/i.test(f.cudaComputeTypesError)) {
@@ -125,17 +178,38 @@ export async function runPreflight(opts: PreflightOptions): Promise<PreflightRep
   // Tier 1: the exact sonames, in a fresh process with the sidecar's LD_LIBRARY_PATH.
   const libs = await checkLibraries(requiredSonames(req), { python: py, env: childEnv, timeoutMs: opts.timeoutMs });
   if (libs.status === "timeout") {
-    return report(verdict("timeout", "libraries", `Loading the CUDA libraries did not finish within ${libs.timeoutMs} ms.`, `Raise PROBE_TIMEOUT_MS (slow network filesystem?), ${cpu}.`));
+    return report(
+      verdict(
+        "timeout",
+        "libraries",
+        `Loading the CUDA libraries did not finish within ${libs.timeoutMs} ms.`,
+        `Raise PROBE_TIMEOUT_MS (slow network filesystem?), ${cpu}.`,
+      ),
+    );
   }
   if (libs.status === "crashed") {
-    return report(verdict(libs.signal === "SIGABRT" ? "cuda_abort" : "smoke_failed", "libraries", `A CUDA library crashed while loading: ${libs.message}.`, `Reinstall the CUDA libraries (\`npm run setup\`), ${cpu}.`));
+    return report(
+      verdict(
+        libs.signal === "SIGABRT" ? "cuda_abort" : "smoke_failed",
+        "libraries",
+        `A CUDA library crashed while loading: ${libs.message}.`,
+        `Reinstall the CUDA libraries (\`npm run setup\`), ${cpu}.`,
+      ),
+    );
   }
   facts.libraries = libs.report;
   const libVerdict = libraryVerdict(libs.report, req, driver, py);
   if (libVerdict) return report(libVerdict);
 
   // Tier 2, unless a verdict for exactly this host state is cached.
-  const key: CacheKey = { driverVersion: driver, ctranslate2: req.ct2Version, gpuUuid: gpu?.uuid ?? null, ldLibraryPath: facts.ldLibraryPath, model: opts.model, computeType: opts.computeType ?? "auto" };
+  const key: CacheKey = {
+    driverVersion: driver,
+    ctranslate2: req.ct2Version,
+    gpuUuid: gpu?.uuid ?? null,
+    ldLibraryPath: facts.ldLibraryPath,
+    model: opts.model,
+    computeType: opts.computeType ?? "auto",
+  };
   const cachePath = opts.useCache === false ? null : preflightCachePath(opts.env, opts.cacheDir);
   if (cachePath && !opts.fresh) {
     const hit = readCachedVerdict(cachePath, key);
@@ -146,7 +220,14 @@ export async function runPreflight(opts: PreflightOptions): Promise<PreflightRep
   return report(v, { cacheKey: key, cachePath });
 }
 
-async function smokeTier(opts: PreflightOptions, env: Record<string, string | undefined>, req: CudaRequirements, driver: string | null, f: Ct2Facts, facts: PreflightFacts): Promise<Verdict> {
+async function smokeTier(
+  opts: PreflightOptions,
+  env: Record<string, string | undefined>,
+  req: CudaRequirements,
+  driver: string | null,
+  f: Ct2Facts,
+  facts: PreflightFacts,
+): Promise<Verdict> {
   const expectedText = opts.expectedText ?? readFileSync(SMOKE_TEXT, "utf8");
   const plan = cudaComputePlan(opts.computeType ?? "auto", f.cudaComputeTypes);
   const ctx = { req, driver, python: opts.python, model: opts.model, expectedText };
@@ -154,7 +235,16 @@ async function smokeTier(opts: PreflightOptions, env: Record<string, string | un
   let refused: Verdict | null = null;
   // The best type first; if the GPU rejects it at load, one more try with the next best.
   for (const computeType of plan) {
-    const outcome = await runSmoke({ python: opts.python, env, timeoutMs: opts.smokeTimeoutMs, model: opts.model, computeType, clip: opts.clip ?? SMOKE_CLIP, downloadRoot: opts.modelDir, localFilesOnly: opts.localFilesOnly });
+    const outcome = await runSmoke({
+      python: opts.python,
+      env,
+      timeoutMs: opts.smokeTimeoutMs,
+      model: opts.model,
+      computeType,
+      clip: opts.clip ?? SMOKE_CLIP,
+      downloadRoot: opts.modelDir,
+      localFilesOnly: opts.localFilesOnly,
+    });
     facts.smoke.push(outcome);
     v = classifySmoke(outcome, ctx);
     if (v.ok && refused) v = { ...v, message: `${v.message} (${refused.message})` };
@@ -174,10 +264,22 @@ function libraryVerdict(r: LibraryReport, req: CudaRequirements, driver: string 
     const cuda13 = r.cuda13.ok
       ? ` This is a CUDA-13-only host: libcublas.so.13 is there${r.cuda13.path ? ` (${r.cuda13.path})` : ""}, but ctranslate2 ${req.ct2Version} needs CUDA ${req.cudaMajor}'s ${req.cublas.sonames[0]}; ctranslate2 4.x does not support CUDA 13.`
       : "";
-    return verdict("cublas_missing", "libraries", `cuBLAS for CUDA ${req.cudaMajor} is missing: ${list} cannot be loaded${dlerror}.${cuda13}`, `${pipInstall(py, [req.cublas.pipPackage])}${r.cuda13.ok ? " (it installs next to the CUDA 13 libraries; the driver runs both)" : ""}`, { soname: first.soname });
+    return verdict(
+      "cublas_missing",
+      "libraries",
+      `cuBLAS for CUDA ${req.cudaMajor} is missing: ${list} cannot be loaded${dlerror}.${cuda13}`,
+      `${pipInstall(py, [req.cublas.pipPackage])}${r.cuda13.ok ? " (it installs next to the CUDA 13 libraries; the driver runs both)" : ""}`,
+      { soname: first.soname },
+    );
   }
   const major = req.cudnn?.major;
-  return verdict("cudnn_missing", "libraries", `cuDNN ${major} is missing: ${list} cannot be loaded${dlerror}; ctranslate2 ${req.ct2Version} needs cuDNN ${major} and aborts (SIGABRT) at its first transcription without it.`, cudnnFix(req, driver, py), { soname: first.soname, ...(major ? { cudnnMajor: major } : {}) });
+  return verdict(
+    "cudnn_missing",
+    "libraries",
+    `cuDNN ${major} is missing: ${list} cannot be loaded${dlerror}; ctranslate2 ${req.ct2Version} needs cuDNN ${major} and aborts (SIGABRT) at its first transcription without it.`,
+    cudnnFix(req, driver, py),
+    { soname: first.soname, ...(major ? { cudnnMajor: major } : {}) },
+  );
 }
 
 function noGpu(smi: NvidiaSmiResult, gpu: GpuInfo | null, f: Ct2Facts, env: Record<string, string | undefined>): Verdict {
@@ -190,10 +292,16 @@ function noGpu(smi: NvidiaSmiResult, gpu: GpuInfo | null, f: Ct2Facts, env: Reco
     return verdict("no_gpu", "nvidia-smi", `No usable NVIDIA GPU: nvidia-smi failed (${said}) and ctranslate2 counts 0 CUDA devices.`, `${fix}.`);
   }
   const cvd = env.CUDA_VISIBLE_DEVICES;
-  const why = cvd !== undefined && (cvd.trim() === "" || cvd.trim() === "-1" || cvd.trim() === "NoDevFiles")
-    ? `CUDA_VISIBLE_DEVICES=${JSON.stringify(cvd)} hides it`
-    : f.cudaComputeTypesError && /not compiled with CUDA/i.test(f.cudaComputeTypesError)
-      ? "this ctranslate2 build has no CUDA support"
-      : "the CUDA runtime cannot open the device (CPU-only ctranslate2 build, or a driver/container mismatch)";
-  return verdict("no_gpu", "ctranslate2", `nvidia-smi shows ${gpu.name} (driver ${gpu.driverVersion}) but ctranslate2 ${f.ctranslate2} counts 0 CUDA devices: ${why}.`, `Unset CUDA_VISIBLE_DEVICES or install the CUDA build of ctranslate2 (\`npm run setup -- --gpu\`), or set DEVICE=cpu.`);
+  const why =
+    cvd !== undefined && (cvd.trim() === "" || cvd.trim() === "-1" || cvd.trim() === "NoDevFiles")
+      ? `CUDA_VISIBLE_DEVICES=${JSON.stringify(cvd)} hides it`
+      : f.cudaComputeTypesError && /not compiled with CUDA/i.test(f.cudaComputeTypesError)
+        ? "this ctranslate2 build has no CUDA support"
+        : "the CUDA runtime cannot open the device (CPU-only ctranslate2 build, or a driver/container mismatch)";
+  return verdict(
+    "no_gpu",
+    "ctranslate2",
+    `nvidia-smi shows ${gpu.name} (driver ${gpu.driverVersion}) but ctranslate2 ${f.ctranslate2} counts 0 CUDA devices: ${why}.`,
+    `Unset CUDA_VISIBLE_DEVICES or install the CUDA build of ctranslate2 (\`npm run setup -- --gpu\`), or set DEVICE=cpu.`,
+  );
 }

@@ -27,9 +27,7 @@ export interface Ct2Facts {
 }
 
 export type Ct2FactsResult =
-  | { status: "ok"; facts: Ct2Facts; ms: number }
-  | { status: "python_failed"; message: string }
-  | { status: "timeout"; timeoutMs: number };
+  { status: "ok"; facts: Ct2Facts; ms: number } | { status: "python_failed"; message: string } | { status: "timeout"; timeoutMs: number };
 
 interface RawFacts {
   python: string;

@@ -32,7 +32,12 @@ export function cudaComputePlan(setting: string, supported: string[] | null): st
 }
 
 function words(text: string): string[] {
-  return text.toLowerCase().normalize("NFKD").replace(/[^\p{L}\p{N}\s]/gu, " ").split(/\s+/).filter(Boolean);
+  return text
+    .toLowerCase()
+    .normalize("NFKD")
+    .replace(/[^\p{L}\p{N}\s]/gu, " ")
+    .split(/\s+/)
+    .filter(Boolean);
 }
 
 /** How many distinct words of `expected` appear in `text`. */
@@ -110,18 +115,39 @@ export interface ClassifyContext {
 const DRIVER_PATTERN = /PTX|driver version is insufficient|cudaErrorUnsupportedPtxVersion|cudaErrorInsufficientDriver/i;
 const CUBLAS_SONAME = /libcublas(?:Lt)?\.so\.\d+/;
 const CUDNN_SONAME = /libcudnn[\w]*\.so\.\d+/;
-const MODEL_ERRORS = new Set(["LocalEntryNotFoundError", "RepositoryNotFoundError", "EntryNotFoundError", "RevisionNotFoundError", "HfHubHTTPError", "FileNotFoundError"]);
+const MODEL_ERRORS = new Set([
+  "LocalEntryNotFoundError",
+  "RepositoryNotFoundError",
+  "EntryNotFoundError",
+  "RevisionNotFoundError",
+  "HfHubHTTPError",
+  "FileNotFoundError",
+]);
 
 export function classifySmoke(o: SmokeOutcome, ctx: ClassifyContext): Verdict {
   const said = [o.error ? `${o.error.type}: ${o.error.message}` : "", o.stderrTail].filter(Boolean).join("\n");
-  const firstLine = (s: string) => s.split("\n").find((l) => l.trim())?.trim() ?? "";
+  const firstLine = (s: string) =>
+    s
+      .split("\n")
+      .find((l) => l.trim())
+      ?.trim() ?? "";
   const cpu = CPU_FALLBACK_HINT;
 
   if (o.timedOut) {
     const s = Math.round(o.timeoutMs / 1000);
     return o.phase === "transcribe"
-      ? verdict("timeout", "smoke", `The CUDA smoke transcription of a 3 s clip did not finish within ${s} s (a hung CUDA kernel or driver).`, `Check the GPU with \`nvidia-smi\` (reset or reboot a wedged GPU), ${cpu}.`)
-      : verdict("timeout", "smoke", `Loading ${ctx.model} on CUDA did not finish within ${s} s (phase: ${o.phase ?? "start"}; a model download or a hung driver).`, `Pre-download the model (\`npm run setup\`) or raise PROBE_SMOKE_TIMEOUT_MS, ${cpu}.`);
+      ? verdict(
+          "timeout",
+          "smoke",
+          `The CUDA smoke transcription of a 3 s clip did not finish within ${s} s (a hung CUDA kernel or driver).`,
+          `Check the GPU with \`nvidia-smi\` (reset or reboot a wedged GPU), ${cpu}.`,
+        )
+      : verdict(
+          "timeout",
+          "smoke",
+          `Loading ${ctx.model} on CUDA did not finish within ${s} s (phase: ${o.phase ?? "start"}; a model download or a hung driver).`,
+          `Pre-download the model (\`npm run setup\`) or raise PROBE_SMOKE_TIMEOUT_MS, ${cpu}.`,
+        );
   }
   if (o.signal === "SIGABRT" || o.exitCode === 134) {
     // The native loaders name the library on stderr just before abort(): name it back.
@@ -130,27 +156,58 @@ export function classifySmoke(o: SmokeOutcome, ctx: ClassifyContext): Verdict {
     const cudnn = CUDNN_SONAME.exec(said)?.[0];
     if (cudnn) {
       const major = Number(/\.so\.(\d+)/.exec(cudnn)?.[1]);
-      return verdict("cudnn_missing", "smoke", `${aborted}. cuDNN ${major} (${cudnn}) cannot be loaded; every CUDA transcription would abort the same way.`, cudnnFix(ctx.req, ctx.driver, ctx.python), { soname: cudnn, cudnnMajor: major });
+      return verdict(
+        "cudnn_missing",
+        "smoke",
+        `${aborted}. cuDNN ${major} (${cudnn}) cannot be loaded; every CUDA transcription would abort the same way.`,
+        cudnnFix(ctx.req, ctx.driver, ctx.python),
+        { soname: cudnn, cudnnMajor: major },
+      );
     }
     const cublas = CUBLAS_SONAME.exec(said)?.[0];
     if (cublas) {
-      return verdict("cublas_missing", "smoke", `${aborted}. cuBLAS (${cublas}) cannot be loaded.`, pipInstall(ctx.python, [ctx.req.cublas.pipPackage]), { soname: cublas });
+      return verdict("cublas_missing", "smoke", `${aborted}. cuBLAS (${cublas}) cannot be loaded.`, pipInstall(ctx.python, [ctx.req.cublas.pipPackage]), {
+        soname: cublas,
+      });
     }
-    const fix = ctx.req.cudnn ? `${cudnnFix(ctx.req, ctx.driver, ctx.python)} (a missing cuDNN is the usual cause)` : `reinstall the CUDA libraries (\`npm run setup -- --gpu\`)`;
+    const fix = ctx.req.cudnn
+      ? `${cudnnFix(ctx.req, ctx.driver, ctx.python)} (a missing cuDNN is the usual cause)`
+      : `reinstall the CUDA libraries (\`npm run setup -- --gpu\`)`;
     return verdict("cuda_abort", "smoke", `${aborted}. A process that loads this model on CUDA dies the same way.`, `${fix}, ${cpu}.`);
   }
   if (o.signal) {
-    return verdict("smoke_failed", "smoke", `The smoke transcription died with ${o.signal}${said ? `: ${firstLine(said)}` : ""}.`, `Run \`npm run preflight\` again to see whether it repeats (SIGKILL is often the kernel's OOM killer), ${cpu}.`);
+    return verdict(
+      "smoke_failed",
+      "smoke",
+      `The smoke transcription died with ${o.signal}${said ? `: ${firstLine(said)}` : ""}.`,
+      `Run \`npm run preflight\` again to see whether it repeats (SIGKILL is often the kernel's OOM killer), ${cpu}.`,
+    );
   }
   if (o.exitCode === 0 && o.text !== null) {
     const m = matchExpectedWords(ctx.expectedText, o.text);
     if (o.text.trim() === "") {
-      return verdict("empty_output", "smoke", `The CUDA smoke transcription of a clip of real speech returned empty text (typical of a wheel newer than the driver).`, driverHint(ctx));
+      return verdict(
+        "empty_output",
+        "smoke",
+        `The CUDA smoke transcription of a clip of real speech returned empty text (typical of a wheel newer than the driver).`,
+        driverHint(ctx),
+      );
     }
     if (m.ratio < MIN_WORD_MATCH) {
-      return verdict("empty_output", "smoke", `The CUDA smoke transcription returned "${o.text.slice(0, 120)}", which has ${m.hits} of the ${m.total} expected words.`, driverHint(ctx));
+      return verdict(
+        "empty_output",
+        "smoke",
+        `The CUDA smoke transcription returned "${o.text.slice(0, 120)}", which has ${m.hits} of the ${m.total} expected words.`,
+        driverHint(ctx),
+      );
     }
-    return verdict("ok", "smoke", `CUDA works: ${ctx.model} (${o.computeType}) transcribed the smoke clip in ${o.ms} ms with ${m.hits}/${m.total} expected words.`, null, { computeType: o.computeType });
+    return verdict(
+      "ok",
+      "smoke",
+      `CUDA works: ${ctx.model} (${o.computeType}) transcribed the smoke clip in ${o.ms} ms with ${m.hits}/${m.total} expected words.`,
+      null,
+      { computeType: o.computeType },
+    );
   }
   // The child reported an exception (or printed nothing we understand).
   if (DRIVER_PATTERN.test(said)) {
@@ -158,7 +215,13 @@ export function classifySmoke(o: SmokeOutcome, ctx: ClassifyContext): Verdict {
   }
   const cublas = CUBLAS_SONAME.exec(said)?.[0];
   if (cublas || /cublas/i.test(said)) {
-    return verdict("cublas_missing", "smoke", `cuBLAS failed in the smoke transcription: ${firstLine(said)}.`, pipInstall(ctx.python, [ctx.req.cublas.pipPackage]), cublas ? { soname: cublas } : {});
+    return verdict(
+      "cublas_missing",
+      "smoke",
+      `cuBLAS failed in the smoke transcription: ${firstLine(said)}.`,
+      pipInstall(ctx.python, [ctx.req.cublas.pipPackage]),
+      cublas ? { soname: cublas } : {},
+    );
   }
   const cudnn = CUDNN_SONAME.exec(said)?.[0];
   if (cudnn || /cudnn/i.test(said)) {
@@ -168,12 +231,27 @@ export function classifySmoke(o: SmokeOutcome, ctx: ClassifyContext): Verdict {
     });
   }
   if (/compute type/i.test(said)) {
-    return verdict("compute_type_unsupported", "smoke", `This GPU cannot run ${ctx.model} with compute type ${o.computeType}: ${firstLine(said)}.`, `Set CUDA_COMPUTE_TYPE=auto (it falls back to int8_float32, which compute capability 6.1 GPUs run), ${cpu}.`);
+    return verdict(
+      "compute_type_unsupported",
+      "smoke",
+      `This GPU cannot run ${ctx.model} with compute type ${o.computeType}: ${firstLine(said)}.`,
+      `Set CUDA_COMPUTE_TYPE=auto (it falls back to int8_float32, which compute capability 6.1 GPUs run), ${cpu}.`,
+    );
   }
   if (o.phase === "load" && o.error && (MODEL_ERRORS.has(o.error.type) || /model|snapshot|huggingface|local_files_only/i.test(o.error.message))) {
-    return verdict("model_missing", "smoke", `The model ${ctx.model} could not be loaded: ${firstLine(said)}.`, "Download it with `npm run setup` (or set MODEL_DIR to a folder that has it, or WHISPER_MODEL/PROBE_MODEL to a local model directory).");
+    return verdict(
+      "model_missing",
+      "smoke",
+      `The model ${ctx.model} could not be loaded: ${firstLine(said)}.`,
+      "Download it with `npm run setup` (or set MODEL_DIR to a folder that has it, or WHISPER_MODEL/PROBE_MODEL to a local model directory).",
+    );
   }
-  return verdict("smoke_failed", "smoke", `The CUDA smoke transcription failed${o.phase ? ` while in ${o.phase}` : ""}: ${firstLine(said) || `exit ${o.exitCode}`}.`, `Read the error above (run \`npm run preflight\` to repeat it), ${cpu}.`);
+  return verdict(
+    "smoke_failed",
+    "smoke",
+    `The CUDA smoke transcription failed${o.phase ? ` while in ${o.phase}` : ""}: ${firstLine(said) || `exit ${o.exitCode}`}.`,
+    `Read the error above (run \`npm run preflight\` to repeat it), ${cpu}.`,
+  );
 }
 
 function driverHint(ctx: ClassifyContext): string {

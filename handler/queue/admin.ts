@@ -20,7 +20,22 @@ export interface QueueStats {
 
 const NUMERIC = new Set(["attempts", "created_at", "updated_at", "claimed_at", "finished_at", "not_before", "lease_until", "progress"]);
 /** The job record fields an operator sees (never the payload, lease token or audio key). */
-export const STATUS_FIELDS = ["id", "state", "priority", "attempts", "created_at", "updated_at", "claimed_at", "finished_at", "not_before", "lease_until", "worker", "stage", "progress", "last_error"] as const;
+export const STATUS_FIELDS = [
+  "id",
+  "state",
+  "priority",
+  "attempts",
+  "created_at",
+  "updated_at",
+  "claimed_at",
+  "finished_at",
+  "not_before",
+  "lease_until",
+  "worker",
+  "stage",
+  "progress",
+  "last_error",
+] as const;
 
 export function toStatus(values: Array<string | null>): JobStatus | null {
   if (!values[0]) return null;
@@ -49,7 +64,10 @@ export class QueueAdmin {
   readonly #redis: Redis;
   readonly #p: string;
 
-  constructor(private readonly queue: VoiceQueue, private readonly now: () => number = Date.now) {
+  constructor(
+    private readonly queue: VoiceQueue,
+    private readonly now: () => number = Date.now,
+  ) {
     this.#redis = queue.redis;
     this.#p = queue.prefix;
     this.#scripts = new QueueScripts(queue.redis);

@@ -41,7 +41,6 @@ export interface ConsumerOptions {
  */
 export type QueueJobOutcome = "done" | "retrying" | "dead" | "failed" | "handed_back" | "abandoned";
 
-
 interface InFlight {
   job: QueueJob;
   log: Logger;
@@ -89,7 +88,8 @@ export class QueueConsumer {
   async run(stop: AbortSignal, limits?: { maxJobs?: number; untilEmpty?: boolean; deadline?: number }): Promise<Record<QueueJobOutcome, number>> {
     const counts: Record<QueueJobOutcome, number> = { done: 0, retrying: 0, dead: 0, failed: 0, handed_back: 0, abandoned: 0 };
     let handled = 0;
-    const more = () => !stop.aborted && (limits?.maxJobs === undefined || handled < limits.maxJobs) && (limits?.deadline === undefined || Date.now() < limits.deadline);
+    const more = () =>
+      !stop.aborted && (limits?.maxJobs === undefined || handled < limits.maxJobs) && (limits?.deadline === undefined || Date.now() < limits.deadline);
     let next: Claimed | null = null;
     while (next !== null || more()) {
       let claimed: Claimed;
@@ -155,20 +155,31 @@ export class QueueConsumer {
     const controller = new AbortController();
     let progress = { stage: "claimed", progress: 0 };
     const ctx: JobContext = { signal: controller.signal, report: (stage, p) => (progress = { stage, progress: p }), log };
-    const inflight: InFlight = { job, log, controller, ctx, lost: false, timer: undefined as unknown as NodeJS.Timeout, prepared: Promise.resolve({ ok: true, value: undefined }) };
-    inflight.timer = setInterval(() => {
-      const record = this.registry.piggyback();
-      this.queue
-        .extendLease(job, progress, record ? { id: this.registry.record.id, record, ttlMs: this.registry.ttlMs } : undefined)
-        .then((r) => {
-          if (!r.ok && !inflight.lost) {
-            inflight.lost = true;
-            log.warn("lease lost (expired and re-delivered): abandoning the job");
-            controller.abort(new WorkerError("lease_lost", "the job's lease was lost", { retryable: true }));
-          }
-        })
-        .catch((err: unknown) => log.warn({ err }, "lease extension failed; will retry"));
-    }, this.opts.extendEveryMs ?? Math.floor(this.queue.policy.leaseMs / 3));
+    const inflight: InFlight = {
+      job,
+      log,
+      controller,
+      ctx,
+      lost: false,
+      timer: undefined as unknown as NodeJS.Timeout,
+      prepared: Promise.resolve({ ok: true, value: undefined }),
+    };
+    inflight.timer = setInterval(
+      () => {
+        const record = this.registry.piggyback();
+        this.queue
+          .extendLease(job, progress, record ? { id: this.registry.record.id, record, ttlMs: this.registry.ttlMs } : undefined)
+          .then((r) => {
+            if (!r.ok && !inflight.lost) {
+              inflight.lost = true;
+              log.warn("lease lost (expired and re-delivered): abandoning the job");
+              controller.abort(new WorkerError("lease_lost", "the job's lease was lost", { retryable: true }));
+            }
+          })
+          .catch((err: unknown) => log.warn({ err }, "lease extension failed; will retry"));
+      },
+      this.opts.extendEveryMs ?? Math.floor(this.queue.policy.leaseMs / 3),
+    );
     inflight.prepared = this.#prepare(job, ctx).then(
       (value) => ({ ok: true as const, value }),
       (error: unknown) => ({ ok: false as const, error }),

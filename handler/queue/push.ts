@@ -18,7 +18,11 @@ export function pushOptionsProblem(extra: unknown): string | null {
  * Queues one voice message the way the queue CLI's `push` does (the dashboard shares it): a URL
  * goes in the payload; bytes go up under their own key first (enqueueWithAudio).
  */
-export async function pushVoiceMessage(queue: VoiceQueue, source: PushSource, opts: { options?: Record<string, unknown>; id: string; priority: Priority }): Promise<EnqueueResult> {
+export async function pushVoiceMessage(
+  queue: VoiceQueue,
+  source: PushSource,
+  opts: { options?: Record<string, unknown>; id: string; priority: Priority },
+): Promise<EnqueueResult> {
   const extra = opts.options ?? {};
   const problem = pushOptionsProblem(extra);
   if (problem) throw new WorkerError("invalid_input", problem, { retryable: false });

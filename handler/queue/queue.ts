@@ -25,9 +25,7 @@ export interface EnqueueResult {
 
 export type ClaimResult = { job: ClaimedJob } | { job: null; nextDueAt?: number };
 export type LeaseReply = { ok: true; duplicate?: boolean } | { ok: false; reason: "lease_lost"; state?: string };
-export type FailReply =
-  | { ok: true; outcome: FailOutcome; not_before?: number; duplicate?: boolean }
-  | { ok: false; reason: "lease_lost"; state?: string };
+export type FailReply = { ok: true; outcome: FailOutcome; not_before?: number; duplicate?: boolean } | { ok: false; reason: "lease_lost"; state?: string };
 
 /** Upstash's REST request limit is 10 MB: stored audio goes up in base64 pieces well below it. */
 const AUDIO_PIECE_CHARS = 4 * 1024 * 1024;
@@ -64,12 +62,14 @@ export class VoiceQueue {
     const body = JSON.stringify(payload);
     // Upstash refuses requests over 10 MB: that is permanent, never an outage to retry.
     if (Buffer.byteLength(body) > MAX_PAYLOAD_BYTES) {
-      throw new WorkerError("payload_too_large", `the job payload is ${Buffer.byteLength(body)} bytes; at most ${MAX_PAYLOAD_BYTES} fit in one Upstash request (push large audio as a file or URL)`, { retryable: false });
+      throw new WorkerError(
+        "payload_too_large",
+        `the job payload is ${Buffer.byteLength(body)} bytes; at most ${MAX_PAYLOAD_BYTES} fit in one Upstash request (push large audio as a file or URL)`,
+        { retryable: false },
+      );
     }
     const now = this.now();
-    return this.#scripts.json<EnqueueResult>("enqueue", [
-      this.prefix, id, body, priority, readyScore(priority, now), now, opts.audioKey ?? "", PRIORITY_BAND,
-    ]);
+    return this.#scripts.json<EnqueueResult>("enqueue", [this.prefix, id, body, priority, readyScore(priority, now), now, opts.audioKey ?? "", PRIORITY_BAND]);
   }
 
   /**
@@ -105,11 +105,24 @@ export class VoiceQueue {
     const now = this.now();
     const token = opts.token ?? randomUUID();
     const r = await this.#scripts.json<{
-      none?: boolean; next_due?: number; id?: string; payload?: string | false; attempts?: number;
-      priority?: Priority; audio?: string | false; created_at?: number;
+      none?: boolean;
+      next_due?: number;
+      id?: string;
+      payload?: string | false;
+      attempts?: number;
+      priority?: Priority;
+      audio?: string | false;
+      created_at?: number;
     }>("claim", [
-      this.prefix, now, now + this.policy.leaseMs, token, this.policy.maxAttempts, workerId,
-      this.policy.leaseMs * 2, opts.workerRecord ?? "", opts.workerTtlMs ?? 0,
+      this.prefix,
+      now,
+      now + this.policy.leaseMs,
+      token,
+      this.policy.maxAttempts,
+      workerId,
+      this.policy.leaseMs * 2,
+      opts.workerRecord ?? "",
+      opts.workerTtlMs ?? 0,
     ]);
     if (r.none || !r.id) return { job: null, nextDueAt: r.next_due };
     return {
@@ -128,22 +141,35 @@ export class VoiceQueue {
   extendLease(job: ClaimedJob, progress: { stage: string; progress: number }, worker?: { id: string; record: string; ttlMs: number }): Promise<LeaseReply> {
     const now = this.now();
     return this.#scripts.json<LeaseReply>("extend", [
-      this.prefix, job.id, job.token, now, now + this.policy.leaseMs, progress.stage, progress.progress.toFixed(3),
-      worker?.id ?? "", worker?.record ?? "", worker?.ttlMs ?? 0,
+      this.prefix,
+      job.id,
+      job.token,
+      now,
+      now + this.policy.leaseMs,
+      progress.stage,
+      progress.progress.toFixed(3),
+      worker?.id ?? "",
+      worker?.record ?? "",
+      worker?.ttlMs ?? 0,
     ]);
   }
 
   complete(job: ClaimedJob, result: unknown): Promise<LeaseReply> {
-    return this.#scripts.json<LeaseReply>("complete", [
-      this.prefix, job.id, job.token, this.now(), JSON.stringify(result), this.policy.resultTtlS, 3_600_000,
-    ]);
+    return this.#scripts.json<LeaseReply>("complete", [this.prefix, job.id, job.token, this.now(), JSON.stringify(result), this.policy.resultTtlS, 3_600_000]);
   }
 
   /** Retryable errors wait (exponential backoff with jitter) until attempts run out; others are dead-lettered at once. */
   fail(job: ClaimedJob, error: ErrorInfo): Promise<FailReply> {
     const delay = retryDelayMs(job.attempt, this.policy.retryBaseMs, this.policy.retryMaxMs, this.random);
     return this.#scripts.json<FailReply>("fail", [
-      this.prefix, job.id, job.token, this.now(), JSON.stringify(error), error.retryable ? "1" : "0", this.policy.maxAttempts, delay,
+      this.prefix,
+      job.id,
+      job.token,
+      this.now(),
+      JSON.stringify(error),
+      error.retryable ? "1" : "0",
+      this.policy.maxAttempts,
+      delay,
     ]);
   }
 

@@ -52,8 +52,17 @@ export class WorkerRegistry {
     private readonly describe: () => Partial<WorkerRecord> = () => ({}),
   ) {
     this.record = {
-      host: hostname(), device: "unknown", compute_type: "unknown", fallback_reason: null, gpu: null,
-      current_job: null, jobs_done: 0, jobs_failed: 0, started_at: now(), updated_at: now(), ...init,
+      host: hostname(),
+      device: "unknown",
+      compute_type: "unknown",
+      fallback_reason: null,
+      gpu: null,
+      current_job: null,
+      jobs_done: 0,
+      jobs_failed: 0,
+      started_at: now(),
+      updated_at: now(),
+      ...init,
     };
   }
 

@@ -108,14 +108,26 @@ export class QueueViews {
   readonly #scripts: Record<ViewName, ReturnType<typeof createReadOnly>>;
   readonly #purge: ReturnType<Redis["createScript"]>;
 
-  constructor(queue: VoiceQueue, private readonly now: () => number = Date.now) {
+  constructor(
+    queue: VoiceQueue,
+    private readonly now: () => number = Date.now,
+  ) {
     this.#p = queue.prefix;
-    this.#scripts = Object.fromEntries(READ_ONLY.map((n) => [n, createReadOnly(queue.redis, SOURCES[n])])) as Record<ViewName, ReturnType<typeof createReadOnly>>;
+    this.#scripts = Object.fromEntries(READ_ONLY.map((n) => [n, createReadOnly(queue.redis, SOURCES[n])])) as Record<
+      ViewName,
+      ReturnType<typeof createReadOnly>
+    >;
     this.#purge = queue.redis.createScript(SOURCES["purge-dead-ids"]);
   }
 
   async overview(parts: Array<"series" | "workers" | "dead"> = ["series", "workers", "dead"]): Promise<OverviewView> {
-    const raw = await this.#json<Record<string, unknown>>("view-overview", [this.#p, this.now(), parts.join(","), VIEW_LIMITS.deadScan, VIEW_LIMITS.workersMax]);
+    const raw = await this.#json<Record<string, unknown>>("view-overview", [
+      this.#p,
+      this.now(),
+      parts.join(","),
+      VIEW_LIMITS.deadScan,
+      VIEW_LIMITS.workersMax,
+    ]);
     const out: OverviewView = {};
     if (raw.series) out.series = raw.series as MinuteSeries;
     if (raw.workers !== undefined) {
@@ -123,7 +135,9 @@ export class QueueViews {
         id: String(w.id),
         seen_at: Number(w.seen_at),
         record: typeof w.record === "string" ? parseRecord(w.record) : null,
-        jobs: list<Record<string, unknown>>(w.jobs).map(withoutFalse).sort((a, b) => (a.claimed_at ?? 0) - (b.claimed_at ?? 0)),
+        jobs: list<Record<string, unknown>>(w.jobs)
+          .map(withoutFalse)
+          .sort((a, b) => (a.claimed_at ?? 0) - (b.claimed_at ?? 0)),
       }));
       out.workers_total = Number(raw.workers_total ?? 0);
     }
@@ -136,21 +150,40 @@ export class QueueViews {
 
   async jobs(filter: JobFilter): Promise<JobPage> {
     if (!LIST_STATES.includes(filter.state)) throw new WorkerError("invalid_usage", `state must be one of ${LIST_STATES.join(", ")}`, { retryable: false });
-    if (filter.priority !== undefined && !PRIORITIES.includes(filter.priority)) throw new WorkerError("invalid_usage", `priority must be one of ${PRIORITIES.join(", ")}`, { retryable: false });
+    if (filter.priority !== undefined && !PRIORITIES.includes(filter.priority))
+      throw new WorkerError("invalid_usage", `priority must be one of ${PRIORITIES.join(", ")}`, { retryable: false });
     const set = filter.state === "dead_letter" ? "dead" : setOfState[filter.state];
     const state = filter.state === "dead_letter" ? "" : filter.state;
     const order = set === "dead" || set === "done" ? "desc" : "asc"; // newest failures and completions first; the rest in the order they are due
     const limit = Math.min(Math.max(1, filter.limit ?? 50), VIEW_LIMITS.jobsLimit);
     const raw = await this.#json<{ total: number; scanned: number; next_offset: number; rows: unknown }>("view-jobs", [
-      this.#p, set, order, Math.max(0, filter.offset ?? 0), VIEW_LIMITS.jobsScan, limit, state, filter.priority ?? "",
-      filter.code ?? "", (filter.text ?? "").toLowerCase(), ...STATUS_FIELDS,
+      this.#p,
+      set,
+      order,
+      Math.max(0, filter.offset ?? 0),
+      VIEW_LIMITS.jobsScan,
+      limit,
+      state,
+      filter.priority ?? "",
+      filter.code ?? "",
+      (filter.text ?? "").toLowerCase(),
+      ...STATUS_FIELDS,
     ]);
-    const rows = list<unknown[]>(raw.rows).map((r) => toStatus(r.map(noFalse) as Array<string | null>)).filter((r): r is JobStatus => r !== null);
+    const rows = list<unknown[]>(raw.rows)
+      .map((r) => toStatus(r.map(noFalse) as Array<string | null>))
+      .filter((r): r is JobStatus => r !== null);
     return { rows, total: raw.total, scanned: raw.scanned, next_offset: raw.next_offset };
   }
 
   async job(id: string): Promise<JobView> {
-    const raw = await this.#json<{ fields: unknown[]; payload: unknown; result: unknown; audio_stored: boolean; audio_b64_chars: number; audio_ttl_ms: number }>("view-job", [this.#p, id, "job", ...STATUS_FIELDS]);
+    const raw = await this.#json<{
+      fields: unknown[];
+      payload: unknown;
+      result: unknown;
+      audio_stored: boolean;
+      audio_b64_chars: number;
+      audio_ttl_ms: number;
+    }>("view-job", [this.#p, id, "job", ...STATUS_FIELDS]);
     return {
       status: toStatus(list<unknown>(raw.fields).map(noFalse) as Array<string | null>),
       payload: typeof raw.payload === "string" ? raw.payload : null,

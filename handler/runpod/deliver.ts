@@ -95,7 +95,10 @@ export async function deliverResult(p: Poster, jobId: string, body: JobDoneBody,
     if (r.retry && p.spool) {
       const kept = await p.spool.add({ jobId, isStream, body, keptAt: Date.now() });
       if (kept.kept) {
-        log.error({ jobId, reason: r.why, file: p.spool.pathOf(jobId) }, "RunPod did not accept the job's result: kept in the spool, re-posted while this worker runs");
+        log.error(
+          { jobId, reason: r.why, file: p.spool.pathOf(jobId) },
+          "RunPod did not accept the job's result: kept in the spool, re-posted while this worker runs",
+        );
         return "spooled";
       }
       r = { ...r, why: `${r.why}; not spooled: ${kept.why}` };
@@ -164,7 +167,11 @@ export async function flushSpool(p: Poster, log: Logger, signal?: AbortSignal): 
  * Re-posts spooled results until `signal`: a pass every `baseMs` while the spool holds any,
  * doubling up to `maxMs` while the platform keeps failing them.
  */
-export async function runRespool(p: Poster, log: Logger, o: { baseMs: number; maxMs: number; signal: AbortSignal; onDelivered: (n: number) => void }): Promise<void> {
+export async function runRespool(
+  p: Poster,
+  log: Logger,
+  o: { baseMs: number; maxMs: number; signal: AbortSignal; onDelivered: (n: number) => void },
+): Promise<void> {
   let failures = 0;
   while (!o.signal.aborted) {
     await pause(failures === 0 ? o.baseMs : backoffMs(failures, o.baseMs, o.maxMs, p.random), o.signal);

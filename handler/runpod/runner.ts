@@ -44,4 +44,3 @@ export class JobStopped extends Error {
     this.name = "JobStopped";
   }
 }
-

@@ -2,9 +2,18 @@ import { bool, int, optionalStr, secret } from "../config/fields.ts";
 
 /** RunPod serverless: set by the platform on its workers (names as the Python SDK reads them). */
 export const runpodSettings = {
-  RUNPOD_WEBHOOK_GET_JOB: optionalStr({ doc: "Job-take URL template (set by RunPod). Set: the worker runs in RunPod mode.", example: "https://api.runpod.ai/v2/abc/job-take/$ID?gpu=H100" }),
-  RUNPOD_WEBHOOK_POST_OUTPUT: optionalStr({ doc: "Job-done URL template (set by RunPod).", example: "https://api.runpod.ai/v2/abc/job-done/$RUNPOD_POD_ID/$ID?gpu=H100" }),
-  RUNPOD_WEBHOOK_POST_STREAM: optionalStr({ doc: "Stream URL template (set by RunPod).", example: "https://api.runpod.ai/v2/abc/job-stream/$RUNPOD_POD_ID/$ID?gpu=H100" }),
+  RUNPOD_WEBHOOK_GET_JOB: optionalStr({
+    doc: "Job-take URL template (set by RunPod). Set: the worker runs in RunPod mode.",
+    example: "https://api.runpod.ai/v2/abc/job-take/$ID?gpu=H100",
+  }),
+  RUNPOD_WEBHOOK_POST_OUTPUT: optionalStr({
+    doc: "Job-done URL template (set by RunPod).",
+    example: "https://api.runpod.ai/v2/abc/job-done/$RUNPOD_POD_ID/$ID?gpu=H100",
+  }),
+  RUNPOD_WEBHOOK_POST_STREAM: optionalStr({
+    doc: "Stream URL template (set by RunPod).",
+    example: "https://api.runpod.ai/v2/abc/job-stream/$RUNPOD_POD_ID/$ID?gpu=H100",
+  }),
   RUNPOD_WEBHOOK_PING: optionalStr({ doc: "Heartbeat URL template (set by RunPod).", example: "https://api.runpod.ai/v2/abc/ping/$RUNPOD_POD_ID?gpu=H100" }),
   // No bounds here: the platform sets it, and runpod-python starts with any integer. The worker
   // clamps it (pingIntervalMs) and warns rather than refusing to start and crash-looping.
@@ -22,7 +31,13 @@ export const runpodSettings = {
     doc: "Where results RunPod did not accept are kept (private folder, files 0600) and re-posted from while the worker runs; default voice-worker-runpod-spool in the system temp dir. A network volume keeps them across container restarts with the same RUNPOD_POD_ID.",
     example: "/runpod-volume/voice-worker/spool",
   }),
-  RUNPOD_SPOOL_MAX_MB: int({ default: 64, min: 1, max: 10240, doc: "Most disk the result spool may use (and at most 1000 results); a result that does not fit is logged as lost (kept in Redis when Upstash is configured).", example: "256" }),
+  RUNPOD_SPOOL_MAX_MB: int({
+    default: 64,
+    min: 1,
+    max: 10240,
+    doc: "Most disk the result spool may use (and at most 1000 results); a result that does not fit is logged as lost (kept in Redis when Upstash is configured).",
+    example: "256",
+  }),
   RUNPOD_REFRESH_ON_BROKEN_GPU: bool({
     default: true,
     doc: "When CUDA fails at run time (jobs fall back to CPU on a GPU pod), send stopPod with the next result so RunPod replaces the worker, and take no more jobs.",

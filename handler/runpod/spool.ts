@@ -133,7 +133,8 @@ export class ResultSpool {
       try {
         const text = await readFile(path, "utf8");
         const parsed = JSON.parse(text) as SpooledResult & { format?: number };
-        if (parsed.format !== FORMAT || typeof parsed.jobId !== "string" || typeof parsed.body !== "object" || name !== fileOf(parsed.jobId)) throw new Error("not a spooled result");
+        if (parsed.format !== FORMAT || typeof parsed.jobId !== "string" || typeof parsed.body !== "object" || name !== fileOf(parsed.jobId))
+          throw new Error("not a spooled result");
         const result: SpooledResult = { jobId: parsed.jobId, isStream: parsed.isStream === true, body: parsed.body, keptAt: Number(parsed.keptAt) || 0 };
         const bytes = Buffer.byteLength(text);
         this.#entries.set(result.jobId, { result, bytes });
@@ -143,6 +144,7 @@ export class ResultSpool {
         await rm(path, { force: true }).catch(() => undefined);
       }
     }
-    if (this.#entries.size > 0) this.log.warn({ results: this.#entries.size, dir: this.dir }, "results an earlier run could not post are in the spool: re-posting them");
+    if (this.#entries.size > 0)
+      this.log.warn({ results: this.#entries.size, dir: this.dir }, "results an earlier run could not post are in the spool: re-posting them");
   }
 }

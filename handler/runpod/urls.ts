@@ -18,8 +18,7 @@ function withParams(url: string, params: Record<string, string>): string {
 }
 
 /** Replaces every occurrence of each token, in the order given (the pod id before the job id). */
-const fill = (template: string, vars: Record<string, string>) =>
-  Object.entries(vars).reduce((t, [k, v]) => t.split(k).join(v), template);
+const fill = (template: string, vars: Record<string, string>) => Object.entries(vars).reduce((t, [k, v]) => t.split(k).join(v), template);
 
 function assertUrl(name: string, url: string): void {
   if (!URL.canParse(url)) throw new Error(`${name} is not a valid URL template`);

@@ -18,9 +18,19 @@ import { RunpodUrls } from "./urls.ts";
 
 export type RunpodWorkerConfig = Pick<
   Config,
-  | "RUNPOD_WEBHOOK_GET_JOB" | "RUNPOD_WEBHOOK_POST_OUTPUT" | "RUNPOD_WEBHOOK_POST_STREAM" | "RUNPOD_WEBHOOK_PING"
-  | "RUNPOD_PING_INTERVAL" | "RUNPOD_POD_ID" | "RUNPOD_POD_HOSTNAME" | "RUNPOD_AI_API_KEY" | "RUNPOD_ENDPOINT_ID"
-  | "CONCURRENCY" | "RUNPOD_SPOOL_DIR" | "RUNPOD_SPOOL_MAX_MB" | "RUNPOD_REFRESH_ON_BROKEN_GPU"
+  | "RUNPOD_WEBHOOK_GET_JOB"
+  | "RUNPOD_WEBHOOK_POST_OUTPUT"
+  | "RUNPOD_WEBHOOK_POST_STREAM"
+  | "RUNPOD_WEBHOOK_PING"
+  | "RUNPOD_PING_INTERVAL"
+  | "RUNPOD_POD_ID"
+  | "RUNPOD_POD_HOSTNAME"
+  | "RUNPOD_AI_API_KEY"
+  | "RUNPOD_ENDPOINT_ID"
+  | "CONCURRENCY"
+  | "RUNPOD_SPOOL_DIR"
+  | "RUNPOD_SPOOL_MAX_MB"
+  | "RUNPOD_REFRESH_ON_BROKEN_GPU"
 >;
 
 /** Protocol timings; the defaults suit the platform, tests shrink them. */
@@ -114,7 +124,12 @@ export async function runRunpodWorker(cfg: RunpodWorkerConfig, runner: JobRunner
   let urls: RunpodUrls;
   try {
     urls = new RunpodUrls(
-      { getJob: cfg.RUNPOD_WEBHOOK_GET_JOB, postOutput: cfg.RUNPOD_WEBHOOK_POST_OUTPUT, postStream: cfg.RUNPOD_WEBHOOK_POST_STREAM, ping: cfg.RUNPOD_WEBHOOK_PING },
+      {
+        getJob: cfg.RUNPOD_WEBHOOK_GET_JOB,
+        postOutput: cfg.RUNPOD_WEBHOOK_POST_OUTPUT,
+        postStream: cfg.RUNPOD_WEBHOOK_POST_STREAM,
+        ping: cfg.RUNPOD_WEBHOOK_PING,
+      },
       workerId,
     );
   } catch (err) {
@@ -128,13 +143,25 @@ export async function runRunpodWorker(cfg: RunpodWorkerConfig, runner: JobRunner
   else log.warn("RUNPOD_AI_API_KEY is not set: requests go out without Authorization");
 
   const spool = cfg.RUNPOD_WEBHOOK_POST_OUTPUT
-    ? await ResultSpool.open(cfg.RUNPOD_SPOOL_DIR ?? defaultSpoolDir(), workerId, { maxBytes: cfg.RUNPOD_SPOOL_MAX_MB * 1024 * 1024, maxEntries: SPOOL_MAX_ENTRIES }, log)
+    ? await ResultSpool.open(
+        cfg.RUNPOD_SPOOL_DIR ?? defaultSpoolDir(),
+        workerId,
+        { maxBytes: cfg.RUNPOD_SPOOL_MAX_MB * 1024 * 1024, maxEntries: SPOOL_MAX_ENTRIES },
+        log,
+      )
     : null;
   // Shutdown, or a fresh worker asked of the platform: either way no more jobs are taken.
   const refresh = new AbortController();
   const ending = AbortSignal.any([opts.signal, refresh.signal]);
   const io: JobIo = {
-    urls, headers, timing, random, log, onUndeliverable: opts.onUndeliverable, pending: new Map(), spool,
+    urls,
+    headers,
+    timing,
+    random,
+    log,
+    onUndeliverable: opts.onUndeliverable,
+    pending: new Map(),
+    spool,
     errorContext: { hostname: cfg.RUNPOD_POD_HOSTNAME ?? "unknown", workerId: cfg.RUNPOD_POD_ID ?? "unknown" },
     refreshWorker: opts.refreshWorker === true,
     hostBroken: cfg.RUNPOD_REFRESH_ON_BROKEN_GPU && opts.hostBroken ? opts.hostBroken : () => null,
@@ -147,7 +174,12 @@ export async function runRunpodWorker(cfg: RunpodWorkerConfig, runner: JobRunner
   const slots: JobSlots = heldJobs();
   const respoolStop = new AbortController();
   const respool = spool
-    ? runRespool(io, log, { baseMs: timing.respoolBaseMs, maxMs: timing.respoolMaxMs, signal: respoolStop.signal, onDelivered: (n) => void (summary.redelivered += n) })
+    ? runRespool(io, log, {
+        baseMs: timing.respoolBaseMs,
+        maxMs: timing.respoolMaxMs,
+        signal: respoolStop.signal,
+        onDelivered: (n) => void (summary.redelivered += n),
+      })
     : Promise.resolve();
   const stopAll = new AbortController(); // ends the heartbeat and the job-stop poll at the very end
   const background = new Set<Promise<void>>();
@@ -159,7 +191,10 @@ export async function runRunpodWorker(cfg: RunpodWorkerConfig, runner: JobRunner
 
   const ping = pingIntervalMs(cfg.RUNPOD_PING_INTERVAL);
   if (ping.clamped) {
-    log.warn({ asked: cfg.RUNPOD_PING_INTERVAL, usingMs: ping.ms, range: PING_INTERVAL_RANGE }, "RUNPOD_PING_INTERVAL is outside the range this worker keeps to: clamped");
+    log.warn(
+      { asked: cfg.RUNPOD_PING_INTERVAL, usingMs: ping.ms, range: PING_INTERVAL_RANGE },
+      "RUNPOD_PING_INTERVAL is outside the range this worker keeps to: clamped",
+    );
   }
   const heartbeat = cfg.RUNPOD_POD_ID
     ? startHeartbeat({ url: (ids) => urls.ping(ids, RUNPOD_PROTOCOL_VERSION), jobIds: () => slots.ids(), intervalMs: ping.ms, headers, log })
@@ -168,8 +203,15 @@ export async function runRunpodWorker(cfg: RunpodWorkerConfig, runner: JobRunner
   const stopUrl = urls.stop();
   const stopPoll = stopUrl
     ? pollJobStops({
-        url: stopUrl, headers, whenBusy: (s) => slots.whenBusy(s), timeoutMs: timing.takeTimeoutMs, minCycleMs: timing.minPollCycleMs,
-        retry: timing, random, log, signal: stopAll.signal,
+        url: stopUrl,
+        headers,
+        whenBusy: (s) => slots.whenBusy(s),
+        timeoutMs: timing.takeTimeoutMs,
+        minCycleMs: timing.minPollCycleMs,
+        retry: timing,
+        random,
+        log,
+        signal: stopAll.signal,
         onStop: (ids) => {
           for (const id of ids) {
             if (slots.abort(id, new JobStopped(id))) log.info({ jobId: id }, "job-stop received: cancelling the job");
@@ -194,7 +236,15 @@ export async function runRunpodWorker(cfg: RunpodWorkerConfig, runner: JobRunner
   };
 
   const taking = runTakeLoop({
-    urls, headers, slots, concurrency: cfg.CONCURRENCY, timing, random, log, signal: ending, start,
+    urls,
+    headers,
+    slots,
+    concurrency: cfg.CONCURRENCY,
+    timing,
+    random,
+    log,
+    signal: ending,
+    start,
     reject: (rej) => {
       summary.rejected++;
       log.error({ jobId: rej.id, reason: rej.reason }, "malformed job from the platform");
@@ -208,7 +258,8 @@ export async function runRunpodWorker(cfg: RunpodWorkerConfig, runner: JobRunner
     await slots.settled();
   }
   await settlesWithin(Promise.allSettled([...background]), timing.settleMs);
-  for (const [jobId, entry] of io.pending) if (!entry.reported) await reportUndeliverable(io, jobId, entry.body, "the worker stopped before the post ended", log);
+  for (const [jobId, entry] of io.pending)
+    if (!entry.reported) await reportUndeliverable(io, jobId, entry.body, "the worker stopped before the post ended", log);
   respoolStop.abort();
   await respool;
   await leaveSpool(io, timing.settleMs, summary, log);

@@ -15,11 +15,19 @@ export function gpuStatsSource(cfg: Config, runtime: Runtime): () => Promise<Gpu
     if (runtime.engine.info.device !== "cuda") return null; // also after a fall back to CPU
     const r = await queryNvidiaSmi({ bin: cfg.NVIDIA_SMI_BIN, env: process.env, timeoutMs: 3000 });
     const gpu = r.status === "ok" ? visibleGpu(r.gpus, process.env.CUDA_VISIBLE_DEVICES) : undefined;
-    return gpu ? { name: gpu.name, memory_used_mb: gpu.memoryUsedMiB ?? 0, memory_total_mb: gpu.memoryTotalMiB ?? 0, utilization_pct: gpu.utilizationPct ?? 0 } : null;
+    return gpu
+      ? { name: gpu.name, memory_used_mb: gpu.memoryUsedMiB ?? 0, memory_total_mb: gpu.memoryTotalMiB ?? 0, utilization_pct: gpu.utilizationPct ?? 0 }
+      : null;
   };
 }
 
-export function consumerFor(cfg: Config, runtime: Runtime, log: Logger, queue: VoiceQueue, mode: string): { consumer: QueueConsumer; registry: WorkerRegistry } {
+export function consumerFor(
+  cfg: Config,
+  runtime: Runtime,
+  log: Logger,
+  queue: VoiceQueue,
+  mode: string,
+): { consumer: QueueConsumer; registry: WorkerRegistry } {
   const info = runtime.engine.info;
   const registry = new WorkerRegistry(
     queue,

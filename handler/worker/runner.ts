@@ -35,12 +35,18 @@ export function pipelineRunner(deps: PipelineDeps, hooks: RunnerHooks = {}): Job
       const input = parseJobInput(job.input, "runpod");
       if (input.queue) {
         if (!hooks.drain) {
-          throw new WorkerError("queue_not_configured", "a drain job needs UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN on the worker", { retryable: false });
+          throw new WorkerError("queue_not_configured", "a drain job needs UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN on the worker", {
+            retryable: false,
+          });
         }
         return hooks.drain(input.queue, ctx.signal, ctx.stopping);
       }
       if (input.stream) ctx.streaming();
-      const stage = { signal: ctx.signal, log: ctx.log, onProgress: (s: string, p: number) => ctx.progress({ stage: s, progress: Math.round(p * 1000) / 1000 }) };
+      const stage = {
+        signal: ctx.signal,
+        log: ctx.log,
+        onProgress: (s: string, p: number) => ctx.progress({ stage: s, progress: Math.round(p * 1000) / 1000 }),
+      };
       const prepared = await prepareVoiceMessage(input, null, deps, stage);
       const output = await transcribeAndAnalyze(job.id, input, prepared, deps, {
         ...stage,

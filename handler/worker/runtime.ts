@@ -50,7 +50,17 @@ export async function startRuntime(cfg: Config, log: Logger): Promise<Runtime> {
   const analyzer = createAnalyzer(cfg, log);
   const info = await engine.start();
   const readyMs = Math.round(performance.now() - t0);
-  log.info({ device: info.device, compute_type: info.compute_type, fallback_reason: info.fallback_reason, faster_whisper: info.faster_whisper, ctranslate2: info.ctranslate2, ready_ms: readyMs }, "speech engine ready");
+  log.info(
+    {
+      device: info.device,
+      compute_type: info.compute_type,
+      fallback_reason: info.fallback_reason,
+      faster_whisper: info.faster_whisper,
+      ctranslate2: info.ctranslate2,
+      ready_ms: readyMs,
+    },
+    "speech engine ready",
+  );
   return {
     deps: { audioLimits, engine, analyzer },
     engine,

@@ -84,7 +84,19 @@ export class DevStore {
   /** A job handed straight to a worker, bypassing the queue (the malformed-job fault uses it). */
   assign(workerId: string, input: unknown, id: string): DevJob {
     const now = this.now();
-    const job: DevJob = { id, input, extra: {}, status: "IN_PROGRESS", createdAt: now, startedAt: now, workerId, stream: [], streamRead: 0, deliveries: 0, retries: 0 };
+    const job: DevJob = {
+      id,
+      input,
+      extra: {},
+      status: "IN_PROGRESS",
+      createdAt: now,
+      startedAt: now,
+      workerId,
+      stream: [],
+      streamRead: 0,
+      deliveries: 0,
+      retries: 0,
+    };
     this.jobs.set(id, job);
     this.worker(workerId).held.add(id);
     return job;

@@ -105,7 +105,7 @@ export function jobStream(c: WorkerRouteContext, res: ServerResponse, workerId: 
   if (!job) return send(res, 404, { error: "job not found" });
   const parsed = parseJson(body);
   if (!parsed.ok || typeof parsed.value !== "object" || parsed.value === null || !("output" in parsed.value)) {
-    return send(res, 400, { error: "body must be {\"output\": chunk}" });
+    return send(res, 400, { error: 'body must be {"output": chunk}' });
   }
   job.stream.push(parsed.value.output);
   c.store.changed();

@@ -37,7 +37,8 @@ export function idleFigure(times: number[], measuredMaxMs: number, atMaxMs: numb
     else polls.push([t]);
   }
   const firstAtMax = polls.findIndex((g, i) => i > 0 && g[0]! - polls[i - 1]![0]! >= measuredMaxMs * 0.9);
-  if (firstAtMax < 0 || polls.length - firstAtMax < 2) return { polls: 0, commands: 0, windowS: 0, cmdsPerPoll: Number.NaN, perHour: Number.NaN, measuredMaxMs };
+  if (firstAtMax < 0 || polls.length - firstAtMax < 2)
+    return { polls: 0, commands: 0, windowS: 0, cmdsPerPoll: Number.NaN, perHour: Number.NaN, measuredMaxMs };
   const window = polls.slice(firstAtMax);
   // Commands after the first poll of the window, over the time they took to arrive.
   const commands = window.slice(1).reduce((a, g) => a + g.length, 0);

@@ -33,7 +33,10 @@ export async function runBatch(queue: VoiceQueue, admin: QueueAdmin, jobs: Batch
     if (Date.now() > deadline) throw new Error(`batch of ${jobs.length} jobs not finished within ${opts.timeoutMs} ms`);
     await sleep(opts.pollMs ?? 200);
   }
-  return readJobs(admin, jobs.map((j) => j.id));
+  return readJobs(
+    admin,
+    jobs.map((j) => j.id),
+  );
 }
 
 export async function readJobs(admin: QueueAdmin, ids: string[]): Promise<FinishedJob[]> {

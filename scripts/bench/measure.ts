@@ -139,13 +139,28 @@ export interface EngineAlone {
 export async function startEngineAlone(clips: Clip[], engine: EngineModel, tempDir: string): Promise<EngineAlone> {
   const cfg = loadConfig({ DEVICE: "cpu", AUDIO_TMP_DIR: tempDir }, null);
   const log = createLogger({ level: "warn", destination: { write: () => undefined } });
-  const limits = { maxBytes: 25 * 2 ** 20, maxDurationS: 900, connectTimeoutMs: 5000, downloadTimeoutMs: 60_000, decodeTimeoutMs: 60_000, allowPrivateUrls: false, maxRedirects: 3, ffmpegBin: "ffmpeg", ffprobeBin: "ffprobe", tempDir };
+  const limits = {
+    maxBytes: 25 * 2 ** 20,
+    maxDurationS: 900,
+    connectTimeoutMs: 5000,
+    downloadTimeoutMs: 60_000,
+    decodeTimeoutMs: 60_000,
+    allowPrivateUrls: false,
+    maxRedirects: 3,
+    ffmpegBin: "ffmpeg",
+    ffprobeBin: "ffprobe",
+    tempDir,
+  };
   const decoded: DecodedAudio[] = [];
   for (const c of clips) decoded.push(await loadVoiceMessage({ kind: "base64", data: c.base64 }, limits));
-  const eng = createSpeechEngine(cfg, { device: "cpu", computeType: "int8", fallbackReason: null }, {
-    logger: log,
-    env: { PYTHONPATH: DOUBLE_ENV.PYTHONPATH!, FAKE_FW_MS_PER_AUDIO_S: String(engine.msPerAudioS), FAKE_FW_TEXT: engine.text },
-  });
+  const eng = createSpeechEngine(
+    cfg,
+    { device: "cpu", computeType: "int8", fallbackReason: null },
+    {
+      logger: log,
+      env: { PYTHONPATH: DOUBLE_ENV.PYTHONPATH!, FAKE_FW_MS_PER_AUDIO_S: String(engine.msPerAudioS), FAKE_FW_TEXT: engine.text },
+    },
+  );
   await eng.start();
   let n = 0;
   const once = async () => {
@@ -172,7 +187,8 @@ export interface WorkerThroughput {
 export async function workerThroughputRun(stack: BenchStack, prefix: string, clips: Clip[], tag: string): Promise<WorkerThroughput> {
   const jobs = clips.map((c, i) => ({ id: `${tag}-${i}`, payload: { input: { audio_base64: c.base64, llm: { enabled: false } } } }));
   const done = await runBatch(stack.queue(prefix), stack.admin(prefix), jobs, { timeoutMs: 60_000 + jobs.length * 10_000 });
-  if (done.some((j) => j.status?.state !== "done")) throw new Error(`throughput run: ${done.filter((j) => j.status?.state !== "done").length} jobs did not finish`);
+  if (done.some((j) => j.status?.state !== "done"))
+    throw new Error(`throughput run: ${done.filter((j) => j.status?.state !== "done").length} jobs did not finish`);
   const fin = done.map((j) => j.status!.finished_at!);
   const start = Math.min(...done.map((j) => j.status!.claimed_at!));
   return { steadyMs: Math.max(...fin) - Math.min(...fin), coldMs: Math.max(...fin) - start };

@@ -90,4 +90,3 @@ export async function smallJobs(stack: BenchStack, prefix: string, clip: Clip, n
   const done = await runBatch(stack.queue(prefix), stack.admin(prefix), jobs, { timeoutMs: 120_000 + n * 5_000, pollMs: 500 });
   return done.filter((j) => j.status?.state === "done").length;
 }
-

@@ -48,7 +48,10 @@ export function engineCallsPerJob(callLog: string, marker: RegExp): Map<string, 
 }
 
 export async function auditJobs(admin: QueueAdmin, planned: PlannedJob[], calls: Map<string, number>, expectedText: string): Promise<Audit> {
-  const rows = await readJobs(admin, planned.map((p) => p.id));
+  const rows = await readJobs(
+    admin,
+    planned.map((p) => p.id),
+  );
   const stats = await admin.stats();
   const problems: string[] = [];
   let done = 0;

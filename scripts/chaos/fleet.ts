@@ -74,7 +74,8 @@ export class Fleet {
   async waitReady(ms: number): Promise<void> {
     const deadline = Date.now() + ms;
     while (this.readySlots().length < this.slots.length) {
-      if (Date.now() > deadline) throw new Error(`workers not ready within ${ms} ms:\n${this.slots.map((s) => s.proc.lines.slice(-5).join("\n")).join("\n---\n")}`);
+      if (Date.now() > deadline)
+        throw new Error(`workers not ready within ${ms} ms:\n${this.slots.map((s) => s.proc.lines.slice(-5).join("\n")).join("\n---\n")}`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }

@@ -32,7 +32,15 @@ export interface ChaosOptions {
 }
 
 export const FULL: Omit<ChaosOptions, "say" | "keep"> = {
-  jobs: 500, workers: 2, workerKills: 10, sidecarKills: 10, restOutages: 2, outageMs: 5000, seed: 20_251_122, deadlineMs: 540_000, engineMsPerAudioS: 100,
+  jobs: 500,
+  workers: 2,
+  workerKills: 10,
+  sidecarKills: 10,
+  restOutages: 2,
+  outageMs: 5000,
+  seed: 20_251_122,
+  deadlineMs: 540_000,
+  engineMsPerAudioS: 100,
 };
 export const QUICK: Omit<ChaosOptions, "say" | "keep"> = { ...FULL, jobs: 100, workerKills: 3, sidecarKills: 3, deadlineMs: 150_000 };
 
@@ -200,7 +208,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
             kills.workers++;
           } else if (ev.kind === "sidecar") {
             const pid = fleet.killSidecar(slot);
-            if (pid === null) ev.firedAtS = undefined; // no sidecar right now: try again shortly
+            if (pid === null)
+              ev.firedAtS = undefined; // no sidecar right now: try again shortly
             else {
               ev.target = `sidecar of worker ${slot} pid ${pid}`;
               kills.sidecars++;
@@ -238,7 +247,14 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
     await stack.stop();
   }
   const { problems, ...figures } = audit;
-  const ok = figures.lost === 0 && figures.unexpected === 0 && figures.done_exactly_once && fleet.unexpectedExits.length === 0 && orphans.length === 0 && unclean === 0 && !timedOut;
+  const ok =
+    figures.lost === 0 &&
+    figures.unexpected === 0 &&
+    figures.done_exactly_once &&
+    fleet.unexpectedExits.length === 0 &&
+    orphans.length === 0 &&
+    unclean === 0 &&
+    !timedOut;
   const keepLogs = o.keep || !ok;
   if (!keepLogs) await rm(dir, { recursive: true, force: true });
   return {

@@ -8,8 +8,14 @@ import { chromium, type BrowserContext } from "playwright-core";
 export const CHROMIUM_BIN = process.env.CHROMIUM_BIN || "/usr/bin/chromium";
 
 export const CHROMIUM_ARGS = [
-  "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
 ];
 
 export interface Chromium {

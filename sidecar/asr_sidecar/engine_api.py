@@ -10,26 +10,55 @@ import os
 
 USES = {
     # WhisperModel(...) keywords: model_kwargs() below.
-    "faster_whisper.WhisperModel.__init__": ["model_size_or_path", "device", "device_index", "compute_type",
-                                             "cpu_threads", "download_root", "local_files_only"],
+    "faster_whisper.WhisperModel.__init__": [
+        "model_size_or_path",
+        "device",
+        "device_index",
+        "compute_type",
+        "cpu_threads",
+        "download_root",
+        "local_files_only",
+    ],
     # Attributes read from a loaded WhisperModel.
     "faster_whisper.WhisperModel": ["model", "hf_tokenizer"],
     "ctranslate2.models.Whisper.methods": ["unload_model"],
     "tokenizers.Tokenizer.get_vocab_size": ["with_added_tokens"],
     # Fields read from the results.
-    "faster_whisper.transcribe.TranscriptionInfo": ["language", "language_probability", "duration",
-                                                    "duration_after_vad", "transcription_options"],
+    "faster_whisper.transcribe.TranscriptionInfo": [
+        "language",
+        "language_probability",
+        "duration",
+        "duration_after_vad",
+        "transcription_options",
+    ],
     "faster_whisper.transcribe.TranscriptionOptions": ["temperatures"],
-    "faster_whisper.transcribe.Segment": ["id", "seek", "start", "end", "text", "tokens", "temperature",
-                                          "avg_logprob", "compression_ratio", "no_speech_prob", "words"],
+    "faster_whisper.transcribe.Segment": [
+        "id",
+        "seek",
+        "start",
+        "end",
+        "text",
+        "tokens",
+        "temperature",
+        "avg_logprob",
+        "compression_ratio",
+        "no_speech_prob",
+        "words",
+    ],
     "faster_whisper.transcribe.Word": ["start", "end", "word", "probability"],
 }
 
 
 def model_kwargs(name, device, device_index, compute_type, cpu_threads, download_root, local_files_only):
-    return dict(model_size_or_path=name, device=device, device_index=device_index,
-                compute_type=compute_type, cpu_threads=cpu_threads, download_root=download_root,
-                local_files_only=local_files_only)
+    return dict(
+        model_size_or_path=name,
+        device=device,
+        device_index=device_index,
+        compute_type=compute_type,
+        cpu_threads=cpu_threads,
+        download_root=download_root,
+        local_files_only=local_files_only,
+    )
 
 
 def _vocabulary_file_size(path):

@@ -32,13 +32,35 @@ RETRYABLE = {
 # Substrings (lower case) that identify a failing CUDA stack in an exception message.
 CUDA_MARKERS = ("cuda", "cublas", "cudnn", "libcu", "nvrtc", "ptx", "driver version")
 # huggingface_hub: the repository, revision or file does not exist (or is private/gated).
-MISSING_TYPES = {"RepositoryNotFoundError", "GatedRepoError", "RevisionNotFoundError",
-                 "RemoteEntryNotFoundError", "DisabledRepoError"}
+MISSING_TYPES = {
+    "RepositoryNotFoundError",
+    "GatedRepoError",
+    "RevisionNotFoundError",
+    "RemoteEntryNotFoundError",
+    "DisabledRepoError",
+}
 # The network or the Hub failed (requests, httpx, urllib3, http.client, huggingface_hub).
-NETWORK_TYPES = {"ConnectionError", "ConnectTimeout", "ReadTimeout", "Timeout", "TimeoutError",
-                 "HTTPError", "HfHubHTTPError", "ProxyError", "SSLError", "ChunkedEncodingError",
-                 "ProtocolError", "RemoteDisconnected", "IncompleteRead", "ConnectError",
-                 "ReadError", "WriteError", "NetworkError", "TransportError", "MaxRetryError"}
+NETWORK_TYPES = {
+    "ConnectionError",
+    "ConnectTimeout",
+    "ReadTimeout",
+    "Timeout",
+    "TimeoutError",
+    "HTTPError",
+    "HfHubHTTPError",
+    "ProxyError",
+    "SSLError",
+    "ChunkedEncodingError",
+    "ProtocolError",
+    "RemoteDisconnected",
+    "IncompleteRead",
+    "ConnectError",
+    "ReadError",
+    "WriteError",
+    "NetworkError",
+    "TransportError",
+    "MaxRetryError",
+}
 # What faster-whisper and ctranslate2 raise when an argument is wrong.
 ARGUMENT_TYPES = (TypeError, ValueError, AssertionError)
 
@@ -83,11 +105,11 @@ def classify_load_error(exc: BaseException, downloads_tried: bool = True) -> Sid
         # snapshot_download found nothing in the cache and could not ask the Hub. Only an
         # outage (a connection error or a 5xx as the cause) is worth another attempt.
         cause = exc.__cause__ or exc.__context__
-        offline_by_setting = not downloads_tried or "OfflineModeIsEnabled" in _names(cause) \
-            or "hf_hub_offline" in low
+        offline_by_setting = not downloads_tried or "OfflineModeIsEnabled" in _names(cause) or "hf_hub_offline" in low
         if not offline_by_setting and (_names(cause) & NETWORK_TYPES or "internet connection" in low):
-            return SidecarError("model_unavailable", "the model is not cached and the Hugging Face Hub "
-                                "could not be reached (%s)" % text)
+            return SidecarError(
+                "model_unavailable", "the model is not cached and the Hugging Face Hub could not be reached (%s)" % text
+            )
         return SidecarError("model_not_found", text)
     if names & NETWORK_TYPES:
         return SidecarError("model_unavailable", text)

@@ -31,16 +31,14 @@ def formatted_text(segments) -> str:
 def srt(segments) -> str:
     blocks = []
     for i, s in enumerate(segments, start=1):
-        blocks.append("%d\n%s --> %s\n%s\n" % (
-            i, timestamp(s["start"], ","), timestamp(s["end"], ","), _cue_text(s)))
+        blocks.append("%d\n%s --> %s\n%s\n" % (i, timestamp(s["start"], ","), timestamp(s["end"], ","), _cue_text(s)))
     return "\n".join(blocks)
 
 
 def vtt(segments) -> str:
     blocks = ["WEBVTT\n"]
     for s in segments:
-        blocks.append("%s --> %s\n%s\n" % (
-            timestamp(s["start"], "."), timestamp(s["end"], "."), _cue_text(s)))
+        blocks.append("%s --> %s\n%s\n" % (timestamp(s["start"], "."), timestamp(s["end"], "."), _cue_text(s)))
     return "\n".join(blocks)
 
 

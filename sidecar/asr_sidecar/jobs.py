@@ -72,14 +72,23 @@ def _segment_dict(seg, limit) -> dict:
     """faster-whisper's Segment with every time clipped to [0, audio duration]."""
     words = None
     if seg.words is not None:
-        words = [{"start": _clip(w.start, limit), "end": _clip(w.end, limit), "word": w.word,
-                  "probability": w.probability} for w in seg.words]
+        words = [
+            {"start": _clip(w.start, limit), "end": _clip(w.end, limit), "word": w.word, "probability": w.probability}
+            for w in seg.words
+        ]
     start, end = _clip(seg.start, limit), _clip(seg.end, limit)
     return {
-        "id": seg.id, "seek": seg.seek, "start": start, "end": max(start, end), "text": seg.text,
-        "tokens": [int(t) for t in seg.tokens], "temperature": seg.temperature,
-        "avg_logprob": seg.avg_logprob, "compression_ratio": seg.compression_ratio,
-        "no_speech_prob": seg.no_speech_prob, "words": words,
+        "id": seg.id,
+        "seek": seg.seek,
+        "start": start,
+        "end": max(start, end),
+        "text": seg.text,
+        "tokens": [int(t) for t in seg.tokens],
+        "temperature": seg.temperature,
+        "avg_logprob": seg.avg_logprob,
+        "compression_ratio": seg.compression_ratio,
+        "no_speech_prob": seg.no_speech_prob,
+        "words": words,
     }
 
 
@@ -132,8 +141,15 @@ class Pass:
                     self.windows.setdefault(seg.seek, 0)
                 if job.stream_segments:
                     send({"type": "segment", "id": job.id, "phase": self.phase, "segment": item})
-                send({"type": "progress", "id": job.id, "phase": self.phase,
-                      "done_s": min(item["end"], limit_s), "total_s": limit_s})
+                send(
+                    {
+                        "type": "progress",
+                        "id": job.id,
+                        "phase": self.phase,
+                        "done_s": min(item["end"], limit_s),
+                        "total_s": limit_s,
+                    }
+                )
         finally:
             with job.lock:
                 job.live_temperatures = None
@@ -187,8 +203,9 @@ def run_transcribe(job: Job, ctx) -> dict:
         if opts["translate"] and not first.truncated:
             started = time.monotonic()
             # Reuse the known language: no second detection pass.
-            tkwargs = dict(kwargs, task="translate", language=opts["language"] or first.info.language,
-                           temperature=list(schedule))
+            tkwargs = dict(
+                kwargs, task="translate", language=opts["language"] or first.info.language, temperature=list(schedule)
+            )
             second = Pass(job, "translate", schedule).run(runner, audio, tkwargs, limit_s, ctx.send)
             translation_segments = second.segments
             translation = RENDER[opts["translation"]](translation_segments)

@@ -72,8 +72,9 @@ class ModelCache:
                     log.info("model %s not cached, downloading", name)
                     continue
                 if err.code == "model_not_found" and local_only and not os.path.isdir(name):
-                    err = SidecarError("model_not_found", "%s (not in the model cache, and downloads are off)"
-                                       % err.message)
+                    err = SidecarError(
+                        "model_not_found", "%s (not in the model cache, and downloads are off)" % err.message
+                    )
                 raise err from None
         raise SidecarError("model_not_found", "model %s not found" % name)
 
@@ -83,8 +84,7 @@ class ModelCache:
             return
         now = time.monotonic()
         with self._lock:
-            idle = [n for n, e in self._entries.items()
-                    if e["in_use"] == 0 and now - e["last_used"] >= self._idle_s]
+            idle = [n for n, e in self._entries.items() if e["in_use"] == 0 and now - e["last_used"] >= self._idle_s]
         for name in idle:
             self._unload(name, "idle")
 
@@ -116,8 +116,10 @@ class ModelCache:
     def snapshot(self) -> list:
         now = time.monotonic()
         with self._lock:
-            return [{"model": n, "idle_s": round(now - e["last_used"], 3), "in_use": e["in_use"]}
-                    for n, e in self._entries.items()]
+            return [
+                {"model": n, "idle_s": round(now - e["last_used"], 3), "in_use": e["in_use"]}
+                for n, e in self._entries.items()
+            ]
 
     def sweep_interval_s(self) -> float:
         return max(0.05, min(5.0, self._idle_s / 4)) if self._idle_s > 0 else 5.0

@@ -38,8 +38,14 @@ DEFAULTS = {
 }
 
 # faster_whisper.vad.VadOptions in 1.2.1, exactly (later releases added more fields).
-VAD_KEYS = ("threshold", "neg_threshold", "min_speech_duration_ms", "max_speech_duration_s",
-            "min_silence_duration_ms", "speech_pad_ms")
+VAD_KEYS = (
+    "threshold",
+    "neg_threshold",
+    "min_speech_duration_ms",
+    "max_speech_duration_s",
+    "min_silence_duration_ms",
+    "speech_pad_ms",
+)
 
 # The batched pipeline refuses audio of 30 s or more without VAD or clip timestamps.
 BATCH_WINDOW_S = 30
@@ -73,8 +79,10 @@ def resolve(raw) -> dict:
             raise _invalid("vad_parameters must be an object")
         bad = sorted(set(vp) - set(VAD_KEYS))
         if bad:
-            raise _invalid("unknown vad_parameters key(s): %s (faster-whisper 1.2.1 has %s)"
-                           % (", ".join(bad), ", ".join(VAD_KEYS)))
+            raise _invalid(
+                "unknown vad_parameters key(s): %s (faster-whisper 1.2.1 has %s)"
+                % (", ".join(bad), ", ".join(VAD_KEYS))
+            )
     opts["suppress_tokens"] = suppress_tokens(opts["suppress_tokens"])
     return opts
 
@@ -85,7 +93,7 @@ def suppress_tokens(value):
         try:
             return [int(part) for part in value.split(",") if part.strip()]
         except ValueError:
-            raise _invalid("suppress_tokens must be comma-separated integers, e.g. \"-1\" or \"50,51\"") from None
+            raise _invalid('suppress_tokens must be comma-separated integers, e.g. "-1" or "50,51"') from None
     if isinstance(value, list) and all(isinstance(t, int) and not isinstance(t, bool) for t in value):
         return list(value)
     raise _invalid("suppress_tokens must be a string of comma-separated integers or a list of integers")
@@ -97,8 +105,10 @@ def check_suppress_tokens(ids, vocabulary, model):
     bad = [t for t in ids if t != -1 and not 0 <= t < vocabulary]
     if bad:
         shown = ", ".join(str(t) for t in bad[:5]) + (", ..." if len(bad) > 5 else "")
-        raise _invalid("suppress_tokens: %s not a token id of model %s (its vocabulary has %d tokens): "
-                       "use -1 or ids from 0 to %d" % (shown, model, vocabulary, vocabulary - 1))
+        raise _invalid(
+            "suppress_tokens: %s not a token id of model %s (its vocabulary has %d tokens): "
+            "use -1 or ids from 0 to %d" % (shown, model, vocabulary, vocabulary - 1)
+        )
 
 
 def temperature_schedule(temperature, increment):

@@ -36,8 +36,12 @@ class Server:
         self.device = cfg.device
         self.compute_type = cfg.compute_type
         self.allow_download = cfg.allow_download
-        self.cache = ModelCache(self._load_model, cfg.max_cached_models, cfg.idle_unload_ms / 1000.0,
-                                on_unload=lambda name, reason: self.send({"type": "unloaded", "model": name, "reason": reason}))
+        self.cache = ModelCache(
+            self._load_model,
+            cfg.max_cached_models,
+            cfg.idle_unload_ms / 1000.0,
+            on_unload=lambda name, reason: self.send({"type": "unloaded", "model": name, "reason": reason}),
+        )
         self.work = queue.Queue()
         self.current = None
         self.jobs = {}  # id -> Job, from the moment the reader queues it until it is answered
@@ -50,18 +54,35 @@ class Server:
     def _load_model(self, name, local_files_only):
         if self.fw is None:
             raise SidecarError("model_load_failed", "faster_whisper is not importable: %s" % self.versions.get("error"))
-        return self.fw.WhisperModel(**engine_api.model_kwargs(
-            name, self.device, self.cfg.device_index, self.compute_type, self.cfg.cpu_threads,
-            self.cfg.model_dir, local_files_only))
+        return self.fw.WhisperModel(
+            **engine_api.model_kwargs(
+                name,
+                self.device,
+                self.cfg.device_index,
+                self.compute_type,
+                self.cfg.cpu_threads,
+                self.cfg.model_dir,
+                local_files_only,
+            )
+        )
 
     # ----- threads --------------------------------------------------------------------------
 
     def run(self) -> int:
-        self.send(dict(self.versions, type="hello", protocol=PROTOCOL_VERSION, pid=os.getpid(),
-                       python=platform.python_version(), device=self.device,
-                       compute_type=self.compute_type, cpu_threads=self.cfg.cpu_threads,
-                       max_cached_models=self.cfg.max_cached_models,
-                       model_idle_unload_ms=self.cfg.idle_unload_ms))
+        self.send(
+            dict(
+                self.versions,
+                type="hello",
+                protocol=PROTOCOL_VERSION,
+                pid=os.getpid(),
+                python=platform.python_version(),
+                device=self.device,
+                compute_type=self.compute_type,
+                cpu_threads=self.cfg.cpu_threads,
+                max_cached_models=self.cfg.max_cached_models,
+                model_idle_unload_ms=self.cfg.idle_unload_ms,
+            )
+        )
         threading.Thread(target=self._reader, name="reader", daemon=True).start()
         threading.Thread(target=self._janitor, name="janitor", daemon=True).start()
         while True:
@@ -93,8 +114,15 @@ class Server:
                 if kind == "cancel":
                     self._cancel(header.get("id"))
                 elif kind == "status":
-                    self.send({"type": "status", "id": header.get("id"), "models": self.cache.snapshot(),
-                               "rss_mb": _rss_mb(), "busy": self.current.id if self.current else None})
+                    self.send(
+                        {
+                            "type": "status",
+                            "id": header.get("id"),
+                            "models": self.cache.snapshot(),
+                            "rss_mb": _rss_mb(),
+                            "busy": self.current.id if self.current else None,
+                        }
+                    )
                 elif kind == "shutdown":
                     break
                 elif kind == "transcribe":
@@ -104,8 +132,15 @@ class Server:
                 elif kind == "load":
                     self.work.put((kind, header))
                 else:
-                    self.send({"type": "error", "id": header.get("id"), "code": "invalid_request",
-                               "message": "unknown request type %r" % kind, "retryable": False})
+                    self.send(
+                        {
+                            "type": "error",
+                            "id": header.get("id"),
+                            "code": "invalid_request",
+                            "message": "unknown request type %r" % kind,
+                            "retryable": False,
+                        }
+                    )
         except ProtocolError as exc:
             self.send({"type": "error", "id": None, "code": "protocol_error", "message": str(exc), "retryable": False})
             self.exit_code = 3
@@ -157,8 +192,9 @@ class Server:
             _model, load_ms = self.cache.acquire(name, self.allow_download)
             del _model
             self.cache.release(name)
-            self.send({"type": "loaded", "id": req_id, "model": name, "cached": load_ms is None,
-                       "load_ms": load_ms or 0})
+            self.send(
+                {"type": "loaded", "id": req_id, "model": name, "cached": load_ms is None, "load_ms": load_ms or 0}
+            )
         except SidecarError as err:
             self._error(req_id, err)
         except Exception as exc:  # mapped to a stable code; logged with its traceback
@@ -166,5 +202,4 @@ class Server:
             self._error(req_id, SidecarError("model_load_failed", "%s: %s" % (type(exc).__name__, exc)))
 
     def _error(self, req_id, err):
-        self.send({"type": "error", "id": req_id, "code": err.code, "message": err.message,
-                   "retryable": err.retryable})
+        self.send({"type": "error", "id": req_id, "code": err.code, "message": err.message, "retryable": err.retryable})

@@ -4,6 +4,7 @@ Runs in a throwaway child process with the environment the sidecar will get (LD_
 included) and prints one JSON object on stdout. Importing ctranslate2 and counting devices
 never touches cuBLAS/cuDNN, so this cannot abort; it is still run with a timeout by the parent.
 """
+
 import json
 import platform
 import sys

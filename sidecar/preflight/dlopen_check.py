@@ -5,6 +5,7 @@ Usage: dlopen_check.py SONAME... ; prints one JSON object on stdout:
 glibc reads LD_LIBRARY_PATH once at process start, so the parent sets it in this process's
 environment; a fresh process also keeps a library that aborts on load away from the worker.
 """
+
 import ctypes
 import json
 import sys

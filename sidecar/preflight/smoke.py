@@ -8,6 +8,7 @@ Prints JSON lines on stdout: {"event": "phase", "phase": ...} before each step, 
 here can catch that, which is why the parent runs this in its own process and classifies
 the exit status.
 """
+
 import argparse
 import json
 import sys

@@ -48,12 +48,16 @@ describe("invalid output gets one repair attempt", () => {
     expect(out).toMatchObject({ analysis: SAMPLE_ANALYSIS, analysis_usage: { requests: 2 } });
 
     expect(gemini.requests).toHaveLength(2);
-    const [first, second] = gemini.requests.map((r) => r.body as { contents: Array<{ role: string; parts: Array<{ text: string }> }>; systemInstruction: unknown; generationConfig: unknown });
+    const [first, second] = gemini.requests.map(
+      (r) => r.body as { contents: Array<{ role: string; parts: Array<{ text: string }> }>; systemInstruction: unknown; generationConfig: unknown },
+    );
     expect(second!.contents).toHaveLength(3);
     expect(second!.contents[0]).toEqual(first!.contents[0]);
     expect(second!.contents[1]).toEqual({ role: "model", parts: [{ text: '{"title": "Dentist appointment", "summary": "Anna says the appo' }] });
     expect(second!.contents[2]!.role).toBe("user");
-    expect(second!.contents[2]!.parts[0]!.text).toMatch(/^Your previous answer could not be used: the reply is not valid JSON \(it was cut off at the output token limit\)/);
+    expect(second!.contents[2]!.parts[0]!.text).toMatch(
+      /^Your previous answer could not be used: the reply is not valid JSON \(it was cut off at the output token limit\)/,
+    );
     expect(second!.systemInstruction).toEqual(first!.systemInstruction);
     expect(second!.generationConfig).toEqual(first!.generationConfig);
   });

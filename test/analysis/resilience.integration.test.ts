@@ -40,7 +40,11 @@ describe("retries", () => {
     expect(clock.waits).toEqual([100, 200, 400]);
     if (out.analysis !== null) expect(out.analysis_usage?.requests).toBe(4);
     const retries = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === "Gemini request failed; retrying");
-    expect(retries.map((l) => [l.status, l.attempt, l.wait_ms])).toEqual([[503, 1, 100], [500, 2, 200], [502, 3, 400]]);
+    expect(retries.map((l) => [l.status, l.attempt, l.wait_ms])).toEqual([
+      [503, 1, 100],
+      [500, 2, 200],
+      [502, 3, 400],
+    ]);
   });
 
   it("applies jitter between half and all of the exponential delay", async () => {
@@ -140,7 +144,11 @@ describe("permanent failures are not retried", () => {
 
   it("an unknown model (404) is llm_bad_request", async () => {
     const { analyzer } = setup();
-    gemini.script(reply.custom(404, { error: { code: 404, status: "NOT_FOUND", message: "models/gemini-9 is not found for API version v1beta, or is not supported for generateContent." } }));
+    gemini.script(
+      reply.custom(404, {
+        error: { code: 404, status: "NOT_FOUND", message: "models/gemini-9 is not found for API version v1beta, or is not supported for generateContent." },
+      }),
+    );
     const err = errorOf(await analyzer.analyze({ transcript: TRANSCRIPT }));
     expect(err).toMatchObject({ code: "llm_bad_request", retryable: false });
     expect(err.message).toContain("404 NOT_FOUND: models/gemini-9 is not found");

@@ -14,7 +14,14 @@ function echoingFailures(key: string): ScriptedReply[] {
     reply.custom(500, { error: { code: 500, status: "INTERNAL", message: `upstream rejected key=${key}` } }),
     reply.custom(503, { error: { code: 503, status: "UNAVAILABLE", message: `overloaded for x-goog-api-key: ${key}` } }),
     reply.custom(502, `<html>bad gateway for ${key}</html>`),
-    reply.custom(429, { error: { code: 429, status: "RESOURCE_EXHAUSTED", message: `quota for ${key}`, details: [{ "@type": "type.googleapis.com/google.rpc.RetryInfo", retryDelay: "1s" }] } }),
+    reply.custom(429, {
+      error: {
+        code: 429,
+        status: "RESOURCE_EXHAUSTED",
+        message: `quota for ${key}`,
+        details: [{ "@type": "type.googleapis.com/google.rpc.RetryInfo", retryDelay: "1s" }],
+      },
+    }),
   ];
 }
 

@@ -22,7 +22,10 @@ describe("npm start -- --test_input on the 1.2.1 double", () => {
   });
 
   it("(2) vad_parameters with min_silence_at_max_speech (not in 1.2.1): FAILED invalid_input, not retried", async () => {
-    const r = await runTestInput({ audio: audio.url(5), enable_vad: true, vad_parameters: { min_silence_at_max_speech: 98, use_max_poss_sil_at_max_speech: true } }, doubleEnv());
+    const r = await runTestInput(
+      { audio: audio.url(5), enable_vad: true, vad_parameters: { min_silence_at_max_speech: 98, use_max_poss_sil_at_max_speech: true } },
+      doubleEnv(),
+    );
     expect(r.status).toBe("FAILED");
     expect(r.exitCode).toBe(1);
     expect(r.error).toMatchObject({ error_type: "invalid_input", retryable: false });
@@ -39,7 +42,11 @@ describe("npm start -- --test_input on the 1.2.1 double", () => {
   });
 
   it("segment and word ends are <= audio_duration_s (default options, with word timestamps, in SRT)", async () => {
-    for (const input of [{ audio: audio.url(10) }, { audio: audio.url(10), word_timestamps: true, transcription: "srt" }, { audio: audio.url(37.5), word_timestamps: true }]) {
+    for (const input of [
+      { audio: audio.url(10) },
+      { audio: audio.url(10), word_timestamps: true, transcription: "srt" },
+      { audio: audio.url(37.5), word_timestamps: true },
+    ]) {
       const r = await runTestInput(input, doubleEnv());
       expect(r.status, JSON.stringify(input)).toBe("COMPLETED");
       const out = r.output!;

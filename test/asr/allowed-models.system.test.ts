@@ -20,7 +20,14 @@ describe("both intake paths", () => {
   });
 
   const loadsOf = (env: Record<string, string>) =>
-    existsSync(env.FAKE_FW_LOAD_LOG!) ? readFileSync(env.FAKE_FW_LOAD_LOG!, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as { event: string; model: { model_size_or_path: string } }).filter((e) => e.event === "load").map((e) => e.model.model_size_or_path) : [];
+    existsSync(env.FAKE_FW_LOAD_LOG!)
+      ? readFileSync(env.FAKE_FW_LOAD_LOG!, "utf8")
+          .split("\n")
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as { event: string; model: { model_size_or_path: string } })
+          .filter((e) => e.event === "load")
+          .map((e) => e.model.model_size_or_path)
+      : [];
 
   it("RunPod (--test_input): a repo id and a path are FAILED invalid_input naming ALLOWED_MODELS; a listed model runs", async () => {
     const env = doubleEnv({ ALLOWED_MODELS: "tiny,base" });
@@ -36,7 +43,11 @@ describe("both intake paths", () => {
   });
 
   it("queue: the same jobs go to the dead letter at once with invalid_input; the worker goes on", async () => {
-    const env = { ...stack.env, ...doubleEnv({ ALLOWED_MODELS: "tiny,base", MAX_ATTEMPTS: "3", IDLE_POLL_MAX_MS: "200" }), QUEUE_PREFIX: `allowed-${process.pid}` };
+    const env = {
+      ...stack.env,
+      ...doubleEnv({ ALLOWED_MODELS: "tiny,base", MAX_ATTEMPTS: "3", IDLE_POLL_MAX_MS: "200" }),
+      QUEUE_PREFIX: `allowed-${process.pid}`,
+    };
     const worker = startWorkerProcess(env);
     const cli = (args: string[]) => execa("node", ["--import", "tsx", "scripts/queue.ts", ...args], { env, reject: false });
     try {
@@ -45,7 +56,12 @@ describe("both intake paths", () => {
       for (const [id, model] of Object.entries(jobs)) {
         expect((await cli(["push", audio.url(2), "--id", id, "--options", JSON.stringify({ model })])).exitCode).toBe(0);
       }
-      const state = async (id: string) => (JSON.parse((await cli(["show", id, "--json"])).stdout) as { status: { state: string; attempts: number; last_error: { code: string; message: string; retryable: boolean } | null } }).status;
+      const state = async (id: string) =>
+        (
+          JSON.parse((await cli(["show", id, "--json"])).stdout) as {
+            status: { state: string; attempts: number; last_error: { code: string; message: string; retryable: boolean } | null };
+          }
+        ).status;
       await expect.poll(async () => (await state("good")).state, { timeout: 60_000, interval: 200 }).toBe("done");
       for (const id of ["evil", "path", "big"]) {
         const s = await state(id);

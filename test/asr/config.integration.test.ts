@@ -22,10 +22,14 @@ describe("speech settings", () => {
       null,
     );
     const callLog = join(dir, "calls.jsonl");
-    const engine: SidecarSpeechEngine = createSpeechEngine(config, { device: "cpu", computeType: "int8", fallbackReason: null }, {
-      logger: createLogger({ level: "silent", destination: { write: () => {} } }),
-      env: { PYTHONPATH: DOUBLES, FAKE_FW_CALL_LOG: callLog },
-    });
+    const engine: SidecarSpeechEngine = createSpeechEngine(
+      config,
+      { device: "cpu", computeType: "int8", fallbackReason: null },
+      {
+        logger: createLogger({ level: "silent", destination: { write: () => {} } }),
+        env: { PYTHONPATH: DOUBLES, FAKE_FW_CALL_LOG: callLog },
+      },
+    );
     cleanups.push(() => engine.stop());
     const info = await engine.start();
     expect(info).toMatchObject({ device: "cpu", compute_type: "int8", cpu_threads: 3, test_double: true, fallback_reason: null });

@@ -13,7 +13,11 @@ function section(title: string): string {
 }
 
 /** Paragraphs, list items and tables of a README section. */
-const blocks = (text: string) => text.split(/\n\s*\n|\n(?=- )/).map((b) => b.trim()).filter(Boolean);
+const blocks = (text: string) =>
+  text
+    .split(/\n\s*\n|\n(?=- )/)
+    .map((b) => b.trim())
+    .filter(Boolean);
 const FIGURE = /\b\d+(\.\d+)?\s?(ms|MB|GB|s)\b/;
 const ENGINE_NAMED = /test double|faster-whisper 1\.2\.1/;
 

@@ -64,7 +64,9 @@ def surface():
     pipeline = fw.BatchedInferencePipeline(model)
     vocab = {}
     for name in utils._MODELS:
-        vocab[name] = fw.WhisperModel(name, device="cpu", compute_type="int8", download_root=cache).hf_tokenizer.get_vocab_size()
+        vocab[name] = fw.WhisperModel(
+            name, device="cpu", compute_type="int8", download_root=cache
+        ).hf_tokenizer.get_vocab_size()
     ct2 = model.model
     return {
         "faster_whisper": {
@@ -102,20 +104,36 @@ def surface():
         },
         "ctranslate2": {
             "version": ctranslate2.__version__,
-            "module_functions": {n: params(getattr(ctranslate2, n)) for n in
-                                 ("contains_model", "get_cuda_device_count", "get_supported_compute_types", "set_random_seed")},
+            "module_functions": {
+                n: params(getattr(ctranslate2, n))
+                for n in ("contains_model", "get_cuda_device_count", "get_supported_compute_types", "set_random_seed")
+            },
             "models.Whisper.__init__": params(_fake.FakeCT2Whisper.__init__, drop_self=True),
-            "models.Whisper.properties": sorted(n for n in dir(ct2) if not n.startswith("_") and not callable(getattr(ct2, n))),
-            "models.Whisper.methods": {n: params(getattr(type(ct2), n), drop_self=True) for n in ("unload_model", "load_model")},
+            "models.Whisper.properties": sorted(
+                n for n in dir(ct2) if not n.startswith("_") and not callable(getattr(ct2, n))
+            ),
+            "models.Whisper.methods": {
+                n: params(getattr(type(ct2), n), drop_self=True) for n in ("unload_model", "load_model")
+            },
         },
         "tokenizers": {"Tokenizer.get_vocab_size": params(type(model.hf_tokenizer).get_vocab_size, drop_self=True)},
         "vocabulary_by_model": vocab,
-        "huggingface_hub": {"exceptions": {
-            name: [b.__name__ for b in getattr(huggingface_hub, name).__bases__]
-            for name in ("OfflineModeIsEnabled", "HfHubHTTPError", "RepositoryNotFoundError", "GatedRepoError",
-                         "RevisionNotFoundError", "DisabledRepoError", "EntryNotFoundError",
-                         "RemoteEntryNotFoundError", "LocalEntryNotFoundError")
-        }},
+        "huggingface_hub": {
+            "exceptions": {
+                name: [b.__name__ for b in getattr(huggingface_hub, name).__bases__]
+                for name in (
+                    "OfflineModeIsEnabled",
+                    "HfHubHTTPError",
+                    "RepositoryNotFoundError",
+                    "GatedRepoError",
+                    "RevisionNotFoundError",
+                    "DisabledRepoError",
+                    "EntryNotFoundError",
+                    "RemoteEntryNotFoundError",
+                    "LocalEntryNotFoundError",
+                )
+            }
+        },
     }
 
 
@@ -162,8 +180,12 @@ def run_case(case):
         out["segments"] = len(segs)
         out["max_end"] = max([s.end for s in segs] + [w.end for s in segs for w in (s.words or [])], default=None)
     except Exception as exc:  # noqa: BLE001 - reported to the test
-        out.update(raised=type(exc).__name__, phase=phase, message=str(exc),
-                   cause=type(exc.__cause__).__name__ if exc.__cause__ is not None else None)
+        out.update(
+            raised=type(exc).__name__,
+            phase=phase,
+            message=str(exc),
+            cause=type(exc.__cause__).__name__ if exc.__cause__ is not None else None,
+        )
     finally:
         for k, v in saved.items():
             if v is None:
@@ -185,13 +207,22 @@ def sidecar(requests):
         try:
             opts = options.resolve(req["options"])
             kw = options.transcribe_kwargs(opts, req["samples"])
-            item = {"api": "BatchedInferencePipeline.transcribe" if opts["batch_size"] > 1 else "WhisperModel.transcribe",
-                    "kwargs": sorted(kw), "vad_keys": sorted(kw.get("vad_parameters") or {}),
-                    "clip_timestamps": kw.get("clip_timestamps"), "error": None, "engine_error": None}
+            item = {
+                "api": "BatchedInferencePipeline.transcribe" if opts["batch_size"] > 1 else "WhisperModel.transcribe",
+                "kwargs": sorted(kw),
+                "vad_keys": sorted(kw.get("vad_parameters") or {}),
+                "clip_timestamps": kw.get("clip_timestamps"),
+                "error": None,
+                "engine_error": None,
+            }
             if req.get("run"):
                 if model is None:
-                    model = fw.WhisperModel("tiny", device="cpu", compute_type="int8",
-                                            download_root=tempfile.mkdtemp(prefix="engine-facts-run-"))
+                    model = fw.WhisperModel(
+                        "tiny",
+                        device="cpu",
+                        compute_type="int8",
+                        download_root=tempfile.mkdtemp(prefix="engine-facts-run-"),
+                    )
                 runner = fw.BatchedInferencePipeline(model) if opts["batch_size"] > 1 else model
                 audio = (0.3 * np.sin(2 * np.pi * 440 * np.arange(req["samples"]) / 16000)).astype(np.float32)
                 try:
@@ -204,9 +235,12 @@ def sidecar(requests):
             out.append(item)
         except Exception as exc:  # noqa: BLE001
             out.append({"error": "%s: %s" % (getattr(exc, "code", type(exc).__name__), exc)})
-    return {"requests": out,
-            "model_kwargs": sorted(engine_api.model_kwargs("tiny", "cpu", 0, "int8", 2, None, False)),
-            "uses": engine_api.USES, "vad_keys": list(options.VAD_KEYS)}
+    return {
+        "requests": out,
+        "model_kwargs": sorted(engine_api.model_kwargs("tiny", "cpu", 0, "int8", 2, None, False)),
+        "uses": engine_api.USES,
+        "vad_keys": list(options.VAD_KEYS),
+    }
 
 
 def classify(items):
@@ -216,7 +250,11 @@ def classify(items):
 
     out = []
     for it in items:
-        cls = getattr(__builtins__, it["type"], None) if not hasattr(huggingface_hub, it["type"]) else getattr(huggingface_hub, it["type"])
+        cls = (
+            getattr(__builtins__, it["type"], None)
+            if not hasattr(huggingface_hub, it["type"])
+            else getattr(huggingface_hub, it["type"])
+        )
         if cls is None:
             cls = type(it["type"], (Exception,), {})
         exc = cls(it.get("message", ""))
@@ -235,10 +273,12 @@ def static_calls(paths):
     """Keyword names of every call to a faster-whisper API in the given Python files (read with ast)."""
     import ast
 
-    apis = {"WhisperModel": "faster_whisper.WhisperModel.__init__",
-            "BatchedInferencePipeline": "faster_whisper.BatchedInferencePipeline.__init__",
-            "download_model": "faster_whisper.utils.download_model",
-            "transcribe": "faster_whisper.WhisperModel.transcribe"}
+    apis = {
+        "WhisperModel": "faster_whisper.WhisperModel.__init__",
+        "BatchedInferencePipeline": "faster_whisper.BatchedInferencePipeline.__init__",
+        "download_model": "faster_whisper.utils.download_model",
+        "transcribe": "faster_whisper.WhisperModel.transcribe",
+    }
     out = []
     for path in paths:
         with open(path, encoding="utf-8") as f:
@@ -248,7 +288,9 @@ def static_calls(paths):
                 continue
             name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
             if name in apis and not any(k.arg is None for k in node.keywords):
-                out.append({"file": path, "line": node.lineno, "api": apis[name], "keywords": [k.arg for k in node.keywords]})
+                out.append(
+                    {"file": path, "line": node.lineno, "api": apis[name], "keywords": [k.arg for k in node.keywords]}
+                )
     return out
 
 

@@ -44,12 +44,19 @@ describe("suppress_tokens: only -1 and ids of the loaded model's vocabulary reac
     let n = 0;
     await fc.assert(
       fc.asyncProperty(
-        fc.constantFrom(...MODELS).chain((model) => fc.tuple(fc.constant(model), fc.array(id(vocabulary(model)), { minLength: 0, maxLength: 6 }), fc.boolean())),
+        fc
+          .constantFrom(...MODELS)
+          .chain((model) => fc.tuple(fc.constant(model), fc.array(id(vocabulary(model)), { minLength: 0, maxLength: 6 }), fc.boolean())),
         async ([model, ids, asString]) => {
           const vocab = vocabulary(model);
           const valid = ids.every((t) => t === -1 || (t >= 0 && t < vocab));
           const before = h.calls().length;
-          const job = h.engine.transcribe({ requestId: `st${n++}`, pcm: tone(2), durationS: 2, options: { model, language: "en", suppress_tokens: asString ? ids.join(",") : ids } });
+          const job = h.engine.transcribe({
+            requestId: `st${n++}`,
+            pcm: tone(2),
+            durationS: 2,
+            options: { model, language: "en", suppress_tokens: asString ? ids.join(",") : ids },
+          });
           if (valid) {
             const r = await job;
             expect(r.vocabulary_size).toBe(vocab);
@@ -66,7 +73,9 @@ describe("suppress_tokens: only -1 and ids of the loaded model's vocabulary reac
   });
 
   it("names the model's vocabulary in the error (60000 on a 51865-token model)", async () => {
-    const err = await rejection(h.engine.transcribe({ requestId: "st-msg", pcm: tone(1), durationS: 1, options: { model: "tiny", suppress_tokens: [60_000] } }));
+    const err = await rejection(
+      h.engine.transcribe({ requestId: "st-msg", pcm: tone(1), durationS: 1, options: { model: "tiny", suppress_tokens: [60_000] } }),
+    );
     expect(err.code).toBe("invalid_input");
     expect(err.message).toContain("51865");
   });
@@ -94,8 +103,18 @@ describe("errors the library raises for the job's options are permanent invalid_
 
   it("real inputs: an unknown language and a VAD field 1.2.1 lacks", async () => {
     const h = harness();
-    expect(await rejection(h.engine.transcribe({ requestId: "lang", pcm: tone(2), durationS: 2, options: { language: "xx" } }))).toMatchObject({ code: "invalid_input", retryable: false });
-    const vad = await rejection(h.engine.transcribe({ requestId: "vad", pcm: tone(2), durationS: 2, options: { enable_vad: true, vad_parameters: { min_silence_at_max_speech: 98 } as never } }));
+    expect(await rejection(h.engine.transcribe({ requestId: "lang", pcm: tone(2), durationS: 2, options: { language: "xx" } }))).toMatchObject({
+      code: "invalid_input",
+      retryable: false,
+    });
+    const vad = await rejection(
+      h.engine.transcribe({
+        requestId: "vad",
+        pcm: tone(2),
+        durationS: 2,
+        options: { enable_vad: true, vad_parameters: { min_silence_at_max_speech: 98 } as never },
+      }),
+    );
     expect(vad).toMatchObject({ code: "invalid_input", retryable: false });
     expect(vad.message).toContain("min_silence_at_max_speech");
   });
@@ -155,8 +174,15 @@ describe("model downloads: an outage is retryable, a missing model is not (item 
       { type: "TimeoutError", message: "timed out", where: "load" },
     ]);
     expect(out.map((o) => o.code)).toEqual([
-      "model_unavailable", "model_not_found", "model_not_found", "model_not_found", "model_not_found", "model_not_found",
-      "model_unavailable", "model_unavailable", "model_unavailable",
+      "model_unavailable",
+      "model_not_found",
+      "model_not_found",
+      "model_not_found",
+      "model_not_found",
+      "model_not_found",
+      "model_unavailable",
+      "model_unavailable",
+      "model_unavailable",
     ]);
   });
 });

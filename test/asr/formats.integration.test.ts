@@ -55,8 +55,14 @@ describe("formats through the engine", () => {
   it.each([
     ["plain_text", "The quick brown fox jumps over the lazy dog again"],
     ["formatted_text", "The quick brown fox\njumps over the lazy\ndog again"],
-    ["srt", "1\n00:00:00,000 --> 00:00:04,000\nThe quick brown fox\n\n2\n00:00:04,000 --> 00:00:08,000\njumps over the lazy\n\n3\n00:00:08,000 --> 00:00:12,000\ndog again\n"],
-    ["vtt", "WEBVTT\n\n00:00:00.000 --> 00:00:04.000\nThe quick brown fox\n\n00:00:04.000 --> 00:00:08.000\njumps over the lazy\n\n00:00:08.000 --> 00:00:12.000\ndog again\n"],
+    [
+      "srt",
+      "1\n00:00:00,000 --> 00:00:04,000\nThe quick brown fox\n\n2\n00:00:04,000 --> 00:00:08,000\njumps over the lazy\n\n3\n00:00:08,000 --> 00:00:12,000\ndog again\n",
+    ],
+    [
+      "vtt",
+      "WEBVTT\n\n00:00:00.000 --> 00:00:04.000\nThe quick brown fox\n\n00:00:04.000 --> 00:00:08.000\njumps over the lazy\n\n00:00:08.000 --> 00:00:12.000\ndog again\n",
+    ],
   ] as const)("transcription=%s", async (format, expected) => {
     const r = await job({ transcription: format });
     expect(r.transcription).toBe(expected);
@@ -67,7 +73,19 @@ describe("formats through the engine", () => {
     const r = await job({ word_timestamps: true });
     expect(r.segments).toHaveLength(3);
     const s = r.segments[0]!;
-    expect(Object.keys(s).sort()).toEqual(["avg_logprob", "compression_ratio", "end", "id", "no_speech_prob", "seek", "start", "temperature", "text", "tokens", "words"]);
+    expect(Object.keys(s).sort()).toEqual([
+      "avg_logprob",
+      "compression_ratio",
+      "end",
+      "id",
+      "no_speech_prob",
+      "seek",
+      "start",
+      "temperature",
+      "text",
+      "tokens",
+      "words",
+    ]);
     expect(s).toMatchObject({ id: 1, seek: 0, start: 0, end: 4, text: " The quick brown fox", temperature: 0 });
     expect(s.tokens).toHaveLength(4);
     expect(s.words?.map((w) => w.word)).toEqual([" The", " quick", " brown", " fox"]);
@@ -109,7 +127,12 @@ describe("times never run past the audio (issue 13, item 5)", () => {
         fc.boolean(),
         fc.boolean(),
         async (duration, words, batched) => {
-          const r = await h.engine.transcribe({ requestId: `clip${n++}`, pcm: tone(duration), durationS: duration, options: { language: "en", word_timestamps: words, ...(batched ? { batch_size: 4 } : {}) } });
+          const r = await h.engine.transcribe({
+            requestId: `clip${n++}`,
+            pcm: tone(duration),
+            durationS: duration,
+            options: { language: "en", word_timestamps: words, ...(batched ? { batch_size: 4 } : {}) },
+          });
           const ends = [...r.segments.map((s) => s.end), ...(r.word_timestamps ?? []).map((w) => w.end), ...r.segments.map((s) => s.start)];
           for (const e of ends) expect(e).toBeLessThanOrEqual(duration);
           const cueEnds = [...r.srt.matchAll(/--> (\d\d:\d\d:\d\d,\d\d\d)/g), ...r.vtt.matchAll(/--> (\d\d:\d\d:\d\d\.\d\d\d)/g)].map((m) => seconds(m[1]!));

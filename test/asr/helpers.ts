@@ -33,7 +33,7 @@ export interface Harness {
   calls(): CallRecord[];
   /** Each decode the double started: { temperature, index, pid }. */
   decodes(): { temperature: number; index: number; pid: number }[];
-  loads(): { event: string; model: { model_size_or_path: string; local_files_only: boolean } ; device: string; compute_type: string; pid: number }[];
+  loads(): { event: string; model: { model_size_or_path: string; local_files_only: boolean }; device: string; compute_type: string; pid: number }[];
   cleanup(): Promise<void>;
 }
 
@@ -52,7 +52,10 @@ export interface CallRecord {
 
 function readJsonLines<T>(path: string): T[] {
   if (!existsSync(path)) return [];
-  return readFileSync(path, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as T);
+  return readFileSync(path, "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as T);
 }
 
 export function makeHarness(opts: { env?: Record<string, string>; engine?: Partial<EngineOptions> } = {}): Harness {
@@ -67,7 +70,14 @@ export function makeHarness(opts: { env?: Record<string, string>; engine?: Parti
   const engine = new SidecarSpeechEngine({
     python: PYTHON,
     script: SIDECAR_SCRIPT,
-    env: { PYTHONPATH: DOUBLES, FAKE_FW_CALL_LOG: callLog, FAKE_FW_LOAD_LOG: loadLog, FAKE_FW_DECODE_LOG: decodeLog, FAKE_FW_FAULT_FILE: faultFile, ...opts.env },
+    env: {
+      PYTHONPATH: DOUBLES,
+      FAKE_FW_CALL_LOG: callLog,
+      FAKE_FW_LOAD_LOG: loadLog,
+      FAKE_FW_DECODE_LOG: decodeLog,
+      FAKE_FW_FAULT_FILE: faultFile,
+      ...opts.env,
+    },
     device: "cpu",
     computeType: "int8",
     cpuThreads: 2,
@@ -85,7 +95,13 @@ export function makeHarness(opts: { env?: Record<string, string>; engine?: Parti
     ...opts.engine,
   });
   return {
-    dir, modelDir, callLog, loadLog, logLines, logger, engine,
+    dir,
+    modelDir,
+    callLog,
+    loadLog,
+    logLines,
+    logger,
+    engine,
     setFault: (spec) => writeFileSync(faultFile, spec),
     calls: () => readJsonLines<CallRecord>(callLog),
     loads: () => readJsonLines(loadLog),

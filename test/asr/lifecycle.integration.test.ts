@@ -17,7 +17,6 @@ function harness(opts: Parameters<typeof makeHarness>[0] = {}): Harness {
 // 30 ms of engine time per second of audio: a 30 s window costs 0.9 s, paid before its segments.
 const slow = { FAKE_FW_SEGMENT_S: "5", FAKE_FW_MS_PER_AUDIO_S: "30" };
 
-
 describe("cancel", () => {
   it("stops a running job between windows; the sidecar stays up for the next job", async () => {
     const h = harness({ env: slow });
@@ -25,7 +24,17 @@ describe("cancel", () => {
     const ac = new AbortController();
     const segments: number[] = [];
     const err = await rejection(
-      h.engine.transcribe({ requestId: "c1", pcm: tone(120), durationS: 120, options: {}, signal: ac.signal, onSegment: (s) => { segments.push(s.id); ac.abort(); } }),
+      h.engine.transcribe({
+        requestId: "c1",
+        pcm: tone(120),
+        durationS: 120,
+        options: {},
+        signal: ac.signal,
+        onSegment: (s) => {
+          segments.push(s.id);
+          ac.abort();
+        },
+      }),
     );
     expect(err).toMatchObject({ code: "cancelled", retryable: false });
     // The first window's six segments came at once; the cancel stopped the job before the last window.
@@ -56,9 +65,11 @@ describe("cancel", () => {
     await h.engine.start();
     const pre = new AbortController();
     pre.abort();
-    expect(await rejection(h.engine.transcribe({ requestId: "pre", pcm: tone(1), durationS: 1, options: {}, signal: pre.signal }))).toMatchObject({ code: "cancelled" });
+    expect(await rejection(h.engine.transcribe({ requestId: "pre", pcm: tone(1), durationS: 1, options: {}, signal: pre.signal }))).toMatchObject({
+      code: "cancelled",
+    });
 
-    const first = h.engine.transcribe({ requestId: "q1", pcm: tone(4), durationS: 4, options: { } });
+    const first = h.engine.transcribe({ requestId: "q1", pcm: tone(4), durationS: 4, options: {} });
     const ac = new AbortController();
     const queued = h.engine.transcribe({ requestId: "q2", pcm: tone(1), durationS: 1, options: {}, signal: ac.signal });
     ac.abort();
@@ -90,15 +101,34 @@ describe("progress", () => {
     const h = harness();
     const seen: [number, number][] = [];
     await h.engine.transcribe({ requestId: "p1", pcm: tone(10), durationS: 10, options: {}, onProgress: (d, t) => seen.push([d, t]) });
-    expect(seen).toEqual([[5, 10], [10, 10]]);
+    expect(seen).toEqual([
+      [5, 10],
+      [10, 10],
+    ]);
     seen.length = 0;
     await h.engine.transcribe({ requestId: "p2", pcm: tone(10), durationS: 10, options: { translate: true }, onProgress: (d, t) => seen.push([d, t]) });
-    expect(seen).toEqual([[5, 20], [10, 20], [15, 20], [20, 20]]);
+    expect(seen).toEqual([
+      [5, 20],
+      [10, 20],
+      [15, 20],
+      [20, 20],
+    ]);
   });
 
   it("survives a callback that throws", async () => {
     const h = harness();
-    const r = await h.engine.transcribe({ requestId: "cb", pcm: tone(6), durationS: 6, options: {}, onProgress: () => { throw new Error("boom"); }, onSegment: () => { throw new Error("bang"); } });
+    const r = await h.engine.transcribe({
+      requestId: "cb",
+      pcm: tone(6),
+      durationS: 6,
+      options: {},
+      onProgress: () => {
+        throw new Error("boom");
+      },
+      onSegment: () => {
+        throw new Error("bang");
+      },
+    });
     expect(r.segments).toHaveLength(2);
     expect(h.logLines.some((l) => l.includes("a transcription callback threw"))).toBe(true);
   });
@@ -117,8 +147,13 @@ describe("one job at a time", () => {
   it("rejects PCM that is not float32 of the stated duration (e.g. s16 passed by mistake)", async () => {
     const h = harness();
     const s16 = Buffer.alloc(16000 * 2 * 4); // 4 s of s16 reads as 2 s of f32
-    expect(await rejection(h.engine.transcribe({ requestId: "s16", pcm: s16, durationS: 4, options: {} }))).toMatchObject({ code: "invalid_audio", retryable: false });
-    expect(await rejection(h.engine.transcribe({ requestId: "odd", pcm: Buffer.alloc(7), durationS: 0, options: {} }))).toMatchObject({ code: "invalid_audio" });
+    expect(await rejection(h.engine.transcribe({ requestId: "s16", pcm: s16, durationS: 4, options: {} }))).toMatchObject({
+      code: "invalid_audio",
+      retryable: false,
+    });
+    expect(await rejection(h.engine.transcribe({ requestId: "odd", pcm: Buffer.alloc(7), durationS: 0, options: {} }))).toMatchObject({
+      code: "invalid_audio",
+    });
   });
 });
 
@@ -162,7 +197,10 @@ describe("model cache", () => {
     expect(r.model_cached).toBe(false);
     expect(offline.loads()[0]!.model.local_files_only).toBe(true);
     // Not cached and the Hub unreachable: an outage, retried later (issue 13, item 7).
-    expect(await rejection(offline.engine.transcribe({ requestId: "d3", pcm: tone(1), durationS: 1, options: { model: "medium" } }))).toMatchObject({ code: "model_unavailable", retryable: true });
+    expect(await rejection(offline.engine.transcribe({ requestId: "d3", pcm: tone(1), durationS: 1, options: { model: "medium" } }))).toMatchObject({
+      code: "model_unavailable",
+      retryable: true,
+    });
   });
 
   it("never downloads with MODEL_DOWNLOAD=never", async () => {
@@ -181,7 +219,10 @@ describe("model cache", () => {
     writeFileSync(join(good, "config.json"), "{}");
     writeFileSync(join(good, "model.bin"), "x");
     // Not in ALLOWED_MODELS: refused before the sidecar sees the path.
-    expect(await rejection(h.engine.transcribe({ requestId: "l0", pcm: tone(1), durationS: 1, options: { model: good } }))).toMatchObject({ code: "invalid_input", retryable: false });
+    expect(await rejection(h.engine.transcribe({ requestId: "l0", pcm: tone(1), durationS: 1, options: { model: good } }))).toMatchObject({
+      code: "invalid_input",
+      retryable: false,
+    });
     expect(h.loads()).toEqual([]);
     const r = await allowed.engine.transcribe({ requestId: "l1", pcm: tone(1), durationS: 1, options: { model: good } });
     expect(r.model).toBe(good);
@@ -204,6 +245,9 @@ describe("stop", () => {
     const { pid } = await h.engine.start();
     await h.engine.stop();
     expect(() => process.kill(pid!, 0)).toThrow();
-    expect(await rejection(h.engine.transcribe({ requestId: "z", pcm: tone(1), durationS: 1, options: {} }))).toMatchObject({ code: "engine_stopped", retryable: true });
+    expect(await rejection(h.engine.transcribe({ requestId: "z", pcm: tone(1), durationS: 1, options: {} }))).toMatchObject({
+      code: "engine_stopped",
+      retryable: true,
+    });
   });
 });

@@ -15,7 +15,10 @@ beforeAll(async () => {
 });
 afterAll(async () => h.cleanup());
 
-async function run(options: TranscribeOptionsInput, seconds = 2): Promise<{ calls: CallRecord[]; result: Awaited<ReturnType<Harness["engine"]["transcribe"]>> }> {
+async function run(
+  options: TranscribeOptionsInput,
+  seconds = 2,
+): Promise<{ calls: CallRecord[]; result: Awaited<ReturnType<Harness["engine"]["transcribe"]>> }> {
   const before = h.calls().length;
   const result = await h.engine.transcribe({ requestId: `p${n++}`, pcm: tone(seconds), durationS: seconds, options });
   return { calls: h.calls().slice(before), result };
@@ -28,7 +31,29 @@ describe("option parity (engine -> sidecar -> faster-whisper keywords)", () => {
     const call = calls[0]!;
     expect(call.api).toBe("WhisperModel.transcribe");
     const defaults = recordedDefaults("faster_whisper.WhisperModel.transcribe");
-    for (const key of ["language", "task", "beam_size", "best_of", "patience", "length_penalty", "temperature", "compression_ratio_threshold", "log_prob_threshold", "no_speech_threshold", "condition_on_previous_text", "initial_prompt", "suppress_tokens", "word_timestamps", "vad_filter", "hotwords", "multilingual", "prefix", "suppress_blank", "without_timestamps", "max_initial_timestamp"]) {
+    for (const key of [
+      "language",
+      "task",
+      "beam_size",
+      "best_of",
+      "patience",
+      "length_penalty",
+      "temperature",
+      "compression_ratio_threshold",
+      "log_prob_threshold",
+      "no_speech_threshold",
+      "condition_on_previous_text",
+      "initial_prompt",
+      "suppress_tokens",
+      "word_timestamps",
+      "vad_filter",
+      "hotwords",
+      "multilingual",
+      "prefix",
+      "suppress_blank",
+      "without_timestamps",
+      "max_initial_timestamp",
+    ]) {
       expect([key, call.kwargs[key]]).toEqual([key, defaults[key]]);
     }
     expect(call.model).toMatchObject({ model_size_or_path: "tiny", device: "cpu", compute_type: "int8", cpu_threads: 2, download_root: h.modelDir });
@@ -54,7 +79,11 @@ describe("option parity (engine -> sidecar -> faster-whisper keywords)", () => {
     ["enable_vad -> vad_filter", { enable_vad: true }, { vad_filter: true }],
     ["word_timestamps", { word_timestamps: true }, { word_timestamps: true }],
     ["hotwords", { hotwords: "Kubernetes Grafana" }, { hotwords: "Kubernetes Grafana" }],
-    ["vad_parameters", { enable_vad: true, vad_parameters: { threshold: 0.4, min_silence_duration_ms: 500 } }, { vad_filter: true, vad_parameters: { threshold: 0.4, min_silence_duration_ms: 500 } }],
+    [
+      "vad_parameters",
+      { enable_vad: true, vad_parameters: { threshold: 0.4, min_silence_duration_ms: 500 } },
+      { vad_filter: true, vad_parameters: { threshold: 0.4, min_silence_duration_ms: 500 } },
+    ],
     ["multilingual", { multilingual: true }, { multilingual: true }],
   ];
 
@@ -81,7 +110,13 @@ describe("option parity (engine -> sidecar -> faster-whisper keywords)", () => {
 
   it("batch_size > 1 without VAD on long audio sends 30 s clip windows in seconds (1.2.1 multiplies by 16000 itself)", async () => {
     const { calls, result } = await run({ batch_size: 2, enable_vad: false }, 40);
-    expect(calls[0]!.kwargs).toMatchObject({ vad_filter: false, clip_timestamps: [{ start: 0, end: 30 }, { start: 30, end: 40 }] });
+    expect(calls[0]!.kwargs).toMatchObject({
+      vad_filter: false,
+      clip_timestamps: [
+        { start: 0, end: 30 },
+        { start: 30, end: 40 },
+      ],
+    });
     expect(result.duration_after_vad).toBe(40);
   });
 
@@ -98,11 +133,13 @@ describe("option parity (engine -> sidecar -> faster-whisper keywords)", () => {
 
   it("an unknown option is rejected before anything reaches the engine", async () => {
     const before = h.calls().length;
-    await expect(h.engine.transcribe({ requestId: "u", pcm: tone(1), durationS: 1, options: { beam_size: 2, speed_up: true } as never })).rejects.toMatchObject({
-      code: "invalid_input",
-      retryable: false,
-      message: expect.stringContaining("speed_up") as unknown,
-    });
+    await expect(h.engine.transcribe({ requestId: "u", pcm: tone(1), durationS: 1, options: { beam_size: 2, speed_up: true } as never })).rejects.toMatchObject(
+      {
+        code: "invalid_input",
+        retryable: false,
+        message: expect.stringContaining("speed_up") as unknown,
+      },
+    );
     expect(h.calls()).toHaveLength(before);
   });
 

@@ -48,7 +48,15 @@ describe("sidecar protocol v1", () => {
   it("says hello with versions, device, compute type and pid", async () => {
     const p = spawn({ FAKE_CT2_VERSION: "4.5.0" }); // the ctranslate2 double sits next to the faster_whisper one
     const hello = await p.waitHello(30_000);
-    expect(hello).toMatchObject({ type: "hello", protocol: PROTOCOL_VERSION, faster_whisper: "1.2.1", test_double: true, device: "cpu", compute_type: "int8", cpu_threads: 2 });
+    expect(hello).toMatchObject({
+      type: "hello",
+      protocol: PROTOCOL_VERSION,
+      faster_whisper: "1.2.1",
+      test_double: true,
+      device: "cpu",
+      compute_type: "int8",
+      cpu_threads: 2,
+    });
     expect(hello.pid).toBe(p.pid);
     expect(hello.ctranslate2).toBe("4.5.0");
     expect(hello.python).toMatch(/^3\.\d+/);
@@ -64,10 +72,8 @@ describe("sidecar protocol v1", () => {
 
     const pcm = tone(12);
     const events: SidecarMessage[] = [];
-    const reply = await p.request(
-      { type: "transcribe", id: "j1", pcm_bytes: pcm.length, options: { model: "tiny" }, stream_segments: true },
-      pcm,
-      (m) => events.push(m),
+    const reply = await p.request({ type: "transcribe", id: "j1", pcm_bytes: pcm.length, options: { model: "tiny" }, stream_segments: true }, pcm, (m) =>
+      events.push(m),
     );
     expect(reply.type).toBe("result");
     const result = (reply as Extract<SidecarMessage, { type: "result" }>).result as { segments: { end: number; text: string }[]; duration: number };
@@ -101,13 +107,17 @@ describe("sidecar protocol v1", () => {
     const p = spawn();
     await p.waitHello(30_000);
     const pcm = tone(1);
-    await expect(p.request({ type: "transcribe", id: "bad", pcm_bytes: pcm.length, options: { model: "tiny", bogus: 1 }, stream_segments: false }, pcm)).rejects.toMatchObject({
+    await expect(
+      p.request({ type: "transcribe", id: "bad", pcm_bytes: pcm.length, options: { model: "tiny", bogus: 1 }, stream_segments: false }, pcm),
+    ).rejects.toMatchObject({
       name: "SidecarReplyError",
       code: "invalid_input",
       retryable: false,
     });
     await expect(p.request({ type: "load", id: "no-name" } as never)).rejects.toMatchObject({ code: "invalid_request", retryable: false });
-    await expect(p.request({ type: "transcribe", id: "odd", pcm_bytes: 6, options: { model: "tiny" }, stream_segments: false }, Buffer.alloc(6))).rejects.toBeInstanceOf(SidecarReplyError);
+    await expect(
+      p.request({ type: "transcribe", id: "odd", pcm_bytes: 6, options: { model: "tiny" }, stream_segments: false }, Buffer.alloc(6)),
+    ).rejects.toBeInstanceOf(SidecarReplyError);
     await expect(p.request({ type: "load", id: "nf", model: "no-such-model" })).rejects.toMatchObject({ code: "model_not_found" });
     const ok = await p.request({ type: "transcribe", id: "good", pcm_bytes: pcm.length, options: { model: "tiny" }, stream_segments: false }, pcm);
     expect(ok.type).toBe("result");

@@ -54,7 +54,12 @@ describe("the faster-whisper double is 1.2.1, per the record", () => {
 
   it("VadOptions has exactly 1.2.1's six fields (no min_silence_at_max_speech, no use_max_poss_sil_at_max_speech)", () => {
     expect(record.faster_whisper.dataclasses["faster_whisper.vad.VadOptions"]!.map((f) => f.name)).toEqual([
-      "threshold", "neg_threshold", "min_speech_duration_ms", "max_speech_duration_s", "min_silence_duration_ms", "speech_pad_ms",
+      "threshold",
+      "neg_threshold",
+      "min_speech_duration_ms",
+      "max_speech_duration_s",
+      "min_silence_duration_ms",
+      "speech_pad_ms",
     ]);
   });
 
@@ -90,7 +95,10 @@ describe("the faster-whisper double is 1.2.1, per the record", () => {
 describe("the double raises what 1.2.1 raises, where 1.2.1 raises it", () => {
   let results: Map<string, { raised: string | null; phase: string; message: string | null; cause: string | null; info?: Record<string, unknown> }>;
   beforeAll(async () => {
-    const out = await engineFacts<{ id: string; raised: string | null; phase: string; message: string | null; cause: string | null }[]>("cases", record.faster_whisper.raises);
+    const out = await engineFacts<{ id: string; raised: string | null; phase: string; message: string | null; cause: string | null }[]>(
+      "cases",
+      record.faster_whisper.raises,
+    );
     results = new Map(out.map((r) => [r.id, r]));
   });
 
@@ -115,7 +123,10 @@ describe("the sidecar's calls fit the record", () => {
 
   it("every attribute, field and keyword the sidecar uses exists in 1.2.1 / 4.6.3", async () => {
     const out = await engineFacts<{ model_kwargs: string[]; uses: Record<string, string[]> }>("sidecar", []);
-    expect(out.model_kwargs.every((k) => paramNames("faster_whisper.WhisperModel.__init__").includes(k)), out.model_kwargs.join()).toBe(true);
+    expect(
+      out.model_kwargs.every((k) => paramNames("faster_whisper.WhisperModel.__init__").includes(k)),
+      out.model_kwargs.join(),
+    ).toBe(true);
     const known: Record<string, string[]> = {
       "faster_whisper.WhisperModel.__init__": paramNames("faster_whisper.WhisperModel.__init__"),
       "faster_whisper.WhisperModel": record.faster_whisper.instance_attributes["faster_whisper.WhisperModel"]!,
@@ -130,7 +141,11 @@ describe("the sidecar's calls fit the record", () => {
   });
 
   it("every faster-whisper call written in the sidecar, the CUDA preflight and the model prefetch uses recorded keywords", async () => {
-    const files = ["sidecar/preflight/smoke.py", "diagnostics/python/prefetch_model.py", ...["jobs", "server", "models", "engine_api"].map((m) => `sidecar/asr_sidecar/${m}.py`)];
+    const files = [
+      "sidecar/preflight/smoke.py",
+      "diagnostics/python/prefetch_model.py",
+      ...["jobs", "server", "models", "engine_api"].map((m) => `sidecar/asr_sidecar/${m}.py`),
+    ];
     const calls = await engineFacts<{ file: string; line: number; api: string; keywords: string[] }[]>("static", files);
     expect(calls.map((c) => c.file)).toEqual(expect.arrayContaining(["sidecar/preflight/smoke.py"]));
     for (const c of calls) for (const k of c.keywords) expect(paramNames(c.api), `${c.file}:${c.line} ${k}`).toContain(k);
@@ -151,7 +166,14 @@ describe("the sidecar's calls fit the record", () => {
       batch_size: fc.constantFrom(1, 1, 2, 4, 8),
       hotwords: fc.constantFrom(null, "Kubernetes"),
       vad_parameters: fc.option(
-        fc.record({ threshold: fc.double({ min: 0, max: 1, noNaN: true }), min_silence_duration_ms: fc.integer({ min: 0, max: 3000 }), speech_pad_ms: fc.integer({ min: 0, max: 800 }) }, { requiredKeys: [] }),
+        fc.record(
+          {
+            threshold: fc.double({ min: 0, max: 1, noNaN: true }),
+            min_silence_duration_ms: fc.integer({ min: 0, max: 3000 }),
+            speech_pad_ms: fc.integer({ min: 0, max: 800 }),
+          },
+          { requiredKeys: [] },
+        ),
         { nil: null },
       ),
     },
@@ -162,7 +184,17 @@ describe("the sidecar's calls fit the record", () => {
     const samples = fc.integer({ min: 1600, max: 200 * 16000 });
     const cases = fc.sample(fc.tuple(jobOptions, samples), { numRuns: 150, seed: 1312 });
     const requests = cases.map(([o, n]) => ({ options: { ...parseTranscribeOptions(o), model: "tiny" }, samples: n, run: true }));
-    const out = await engineFacts<{ requests: { api: string; kwargs: string[]; vad_keys: string[]; clip_timestamps: { start: number; end: number }[] | null; error: string | null; engine_error: string | null; duration_after_vad?: number }[] }>("sidecar", requests);
+    const out = await engineFacts<{
+      requests: {
+        api: string;
+        kwargs: string[];
+        vad_keys: string[];
+        clip_timestamps: { start: number; end: number }[] | null;
+        error: string | null;
+        engine_error: string | null;
+        duration_after_vad?: number;
+      }[];
+    }>("sidecar", requests);
     out.requests.forEach((r, i) => {
       const n = requests[i]!.samples;
       const what = JSON.stringify(requests[i]);

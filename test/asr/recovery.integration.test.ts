@@ -23,11 +23,13 @@ afterEach(async () => {
 
 const cudaFailures: string[] = [];
 function cuda(fault: string, env: Record<string, string> = {}): Harness {
-  const h = makeHarness({ env: { FAKE_FW_FAULT: fault, ...env }, engine: { device: "cuda", computeType: "float16", onCudaFailure: (r) => void cudaFailures.push(r) } });
+  const h = makeHarness({
+    env: { FAKE_FW_FAULT: fault, ...env },
+    engine: { device: "cuda", computeType: "float16", onCudaFailure: (r) => void cudaFailures.push(r) },
+  });
   harnesses.push(h);
   return h;
 }
-
 
 describe("CUDA failure during a job -> CPU int8, job retried once", () => {
   it("survives a SIGABRT on the first CUDA encode (language detection inside transcribe())", async () => {

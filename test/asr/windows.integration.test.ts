@@ -28,12 +28,18 @@ const alive = (pid: number) => {
 describe("segments arrive per 30 s window, after the window's whole cost", () => {
   it("a window's segments come together; a window needing the full fallback costs six decodes first", async () => {
     // 20 ms per audio second per decode: one decode of a 30 s window is 0.6 s.
-    const h = harness({ env: { FAKE_FW_MS_PER_AUDIO_S: "20", FAKE_FW_SEGMENT_S: "10", FAKE_FW_FALLBACK: "all" }, engine: { cost: { windowMs: { cpu: 5000, cuda: 5000 }, fallbackBudget: 3 } } });
+    const h = harness({
+      env: { FAKE_FW_MS_PER_AUDIO_S: "20", FAKE_FW_SEGMENT_S: "10", FAKE_FW_FALLBACK: "all" },
+      engine: { cost: { windowMs: { cpu: 5000, cuda: 5000 }, fallbackBudget: 3 } },
+    });
     await h.engine.start();
     const arrivals: { id: number; at: number; temperature: number | null }[] = [];
     const t0 = performance.now();
     const r = await h.engine.transcribe({
-      requestId: "w1", pcm: tone(60), durationS: 60, options: { language: "en", temperature_increment_on_fallback: 0.2 },
+      requestId: "w1",
+      pcm: tone(60),
+      durationS: 60,
+      options: { language: "en", temperature_increment_on_fallback: 0.2 },
       onSegment: (s) => arrivals.push({ id: s.id, at: performance.now() - t0, temperature: s.temperature }),
     });
     expect(r.compute).toMatchObject({ windows: 2, fallback_capped: false, truncated: false });
@@ -75,7 +81,10 @@ describe("cancel costs at most the decode in flight and CANCEL_GRACE_MS (item 6)
 
   it("when the decode in flight outlasts the grace period: killed at CANCEL_GRACE_MS, restarted with the model loading, the next job pays at most that one load", async () => {
     // One decode of this window (5 s) outlasts the 1 s grace; the reload takes 1.5 s.
-    const h = harness({ env: { FAKE_FW_MS_PER_AUDIO_S: "170", FAKE_FW_FALLBACK: "all", FAKE_FW_LOAD_MS: "1500" }, engine: { timeouts: { startMs: 30_000, loadMs: 30_000, baseMs: 60_000, cancelGraceMs: 1000 } } });
+    const h = harness({
+      env: { FAKE_FW_MS_PER_AUDIO_S: "170", FAKE_FW_FALLBACK: "all", FAKE_FW_LOAD_MS: "1500" },
+      engine: { timeouts: { startMs: 30_000, loadMs: 30_000, baseMs: 60_000, cancelGraceMs: 1000 } },
+    });
     const { pid, err, rejectedAfterMs, t0 } = await cancelInsideTheWindow(h);
     expect(err).toMatchObject({ code: "cancelled", retryable: false });
     expect(rejectedAfterMs).toBeGreaterThanOrEqual(900);
@@ -93,7 +102,10 @@ describe("cancel costs at most the decode in flight and CANCEL_GRACE_MS (item 6)
 describe("the compute budget bounds the fallback's worst case (item 8)", () => {
   it("a noisy single-window message: the fallback stops at the budget, the best result so far is returned and flagged", async () => {
     // One decode of the 10 s clip: 1 s; the full fallback would take 6 s. Estimate 1 s: budget 2 s.
-    const h = harness({ env: { FAKE_FW_MS_PER_AUDIO_S: "100", FAKE_FW_FALLBACK: "all" }, engine: { cost: { windowMs: { cpu: 1000, cuda: 1000 }, fallbackBudget: 2 } } });
+    const h = harness({
+      env: { FAKE_FW_MS_PER_AUDIO_S: "100", FAKE_FW_FALLBACK: "all" },
+      engine: { cost: { windowMs: { cpu: 1000, cuda: 1000 }, fallbackBudget: 2 } },
+    });
     await h.engine.start();
     const t0 = performance.now();
     const r = await h.engine.transcribe({ requestId: "b1", pcm: tone(10), durationS: 10, options: { language: "en" } });
@@ -105,7 +117,10 @@ describe("the compute budget bounds the fallback's worst case (item 8)", () => {
   });
 
   it("a long noisy message: windows after the budget decode once; the transcript is complete", async () => {
-    const h = harness({ env: { FAKE_FW_MS_PER_AUDIO_S: "10", FAKE_FW_FALLBACK: "all" }, engine: { cost: { windowMs: { cpu: 300, cuda: 300 }, fallbackBudget: 1 } } });
+    const h = harness({
+      env: { FAKE_FW_MS_PER_AUDIO_S: "10", FAKE_FW_FALLBACK: "all" },
+      engine: { cost: { windowMs: { cpu: 300, cuda: 300 }, fallbackBudget: 1 } },
+    });
     const r = await h.engine.transcribe({ requestId: "b2", pcm: tone(150), durationS: 150, options: { language: "en" } });
     expect(r.compute).toMatchObject({ fallback_capped: true, truncated: false, windows: 5 });
     const temps = [...new Map(r.segments.map((s) => [s.seek, s.temperature])).values()];
@@ -115,7 +130,10 @@ describe("the compute budget bounds the fallback's worst case (item 8)", () => {
   });
 
   it("a device far slower than the cost model: the transcript so far is returned at the deadline, flagged, not killed", async () => {
-    const h = harness({ env: { FAKE_FW_MS_PER_AUDIO_S: "60" }, engine: { cost: { windowMs: { cpu: 1, cuda: 1 }, fallbackBudget: 1 }, timeouts: { startMs: 30_000, loadMs: 30_000, baseMs: 2500, cancelGraceMs: 3000 } } });
+    const h = harness({
+      env: { FAKE_FW_MS_PER_AUDIO_S: "60" },
+      engine: { cost: { windowMs: { cpu: 1, cuda: 1 }, fallbackBudget: 1 }, timeouts: { startMs: 30_000, loadMs: 30_000, baseMs: 2500, cancelGraceMs: 3000 } },
+    });
     const { pid } = await h.engine.start();
     const r = await h.engine.transcribe({ requestId: "b3", pcm: tone(300), durationS: 300, options: { language: "en" } });
     expect(r.compute.truncated).toBe(true);

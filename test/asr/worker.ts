@@ -52,7 +52,16 @@ export async function startAudioServer(): Promise<AudioServer> {
 /** Settings for a worker on the double with a private model cache. */
 export function doubleEnv(extra: Record<string, string> = {}): Record<string, string> {
   const dir = mkdtempSync(join(tmpdir(), "vw-asr-worker-"));
-  return { ...DOUBLE_ENV, LOG_LEVEL: "info", WHISPER_MODEL: "tiny", MODEL_DIR: join(dir, "models"), ALLOW_PRIVATE_URLS: "true", FAKE_FW_LOAD_LOG: join(dir, "loads.jsonl"), FAKE_FW_CALL_LOG: join(dir, "calls.jsonl"), ...extra };
+  return {
+    ...DOUBLE_ENV,
+    LOG_LEVEL: "info",
+    WHISPER_MODEL: "tiny",
+    MODEL_DIR: join(dir, "models"),
+    ALLOW_PRIVATE_URLS: "true",
+    FAKE_FW_LOAD_LOG: join(dir, "loads.jsonl"),
+    FAKE_FW_CALL_LOG: join(dir, "calls.jsonl"),
+    ...extra,
+  };
 }
 
 export interface TestInputResult {

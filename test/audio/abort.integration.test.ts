@@ -44,11 +44,7 @@ describe("abort", () => {
       }
     });
     const log = createLogger({ level: "debug", destination });
-    const err = await expectWorkerError(
-      loadVoiceMessage({ kind: "bytes", data: longOgg }, testLimits(base), { signal: ctl.signal, log }),
-      "aborted",
-      true,
-    );
+    const err = await expectWorkerError(loadVoiceMessage({ kind: "bytes", data: longOgg }, testLimits(base), { signal: ctl.signal, log }), "aborted", true);
     expect(err.message).toMatch(/during ffmpeg/);
     expect((err.cause as Error).message).toBe("shutting down");
     expect(pid).toBeGreaterThan(0);
@@ -64,11 +60,7 @@ describe("abort", () => {
         // The lease is lost once part of the body is on its way; the rest never comes.
         res.write(Buffer.alloc(1000), () => ctl.abort(new Error("lease lost")));
       });
-      const err = await expectWorkerError(
-        loadVoiceMessage({ kind: "url", url: server.url() }, testLimits(base), { signal: ctl.signal }),
-        "aborted",
-        true,
-      );
+      const err = await expectWorkerError(loadVoiceMessage({ kind: "url", url: server.url() }, testLimits(base), { signal: ctl.signal }), "aborted", true);
       expect(err.message).toMatch(/during download/);
     } finally {
       await server?.close();

@@ -12,7 +12,15 @@ import { loadVoiceMessage, type AudioLimits, type AudioSource } from "../../hand
 import { createLogger } from "../../handler/log/logger.ts";
 import { audioFixtures, type AudioFixtures } from "../../harness/audio-fixtures/generate.ts";
 import {
-  captureLog, expectNoLeftovers, expectWorkerError, makeTempBase, removeTempBase, startHttpServer, startRawServer, testLimits, type TestServer,
+  captureLog,
+  expectNoLeftovers,
+  expectWorkerError,
+  makeTempBase,
+  removeTempBase,
+  startHttpServer,
+  startRawServer,
+  testLimits,
+  type TestServer,
 } from "./helpers.ts";
 
 let fx: AudioFixtures;
@@ -67,9 +75,15 @@ describe("files that are not (acceptable) audio", () => {
     const controlDir = join(outside, "control");
     await mkdir(controlDir, { recursive: true });
     await writeFile(join(controlDir, "voice.ogg"), playlist(sentinel));
-    const control = await execa("ffmpeg", ["-nostdin", "-v", "error", "-i", join(controlDir, "voice.ogg"), "-ac", "1", "-ar", "16000", "-f", "f32le", "pipe:1"], {
-      encoding: "buffer", stdin: "ignore", timeout: 20_000,
-    });
+    const control = await execa(
+      "ffmpeg",
+      ["-nostdin", "-v", "error", "-i", join(controlDir, "voice.ogg"), "-ac", "1", "-ar", "16000", "-f", "f32le", "pipe:1"],
+      {
+        encoding: "buffer",
+        stdin: "ignore",
+        timeout: 20_000,
+      },
+    );
     expect(control.stdout.length / 4 / 16000).toBeGreaterThan(1.5);
 
     // Guarded: the same bytes are refused before any segment is opened.

@@ -96,7 +96,11 @@ describe("addresses", () => {
 
   it("refuses a host whose answers include a private address, even next to a public one", async () => {
     const resolveHost = async () => ["93.184.216.34", "10.0.0.5"];
-    const err = await expectWorkerError(downloadToFile("http://mixed.test/v.ogg", dest(), policy({ allowPrivate: false, resolveHost })), "url_not_allowed", false);
+    const err = await expectWorkerError(
+      downloadToFile("http://mixed.test/v.ogg", dest(), policy({ allowPrivate: false, resolveHost })),
+      "url_not_allowed",
+      false,
+    );
     expect(err.details).toMatchObject({ address: "10.0.0.5" });
   });
 

@@ -20,7 +20,7 @@ afterAll(async () => {
 /** Top-level MP4 box names in file order. */
 function mp4Boxes(buf: Buffer): string[] {
   const names: string[] = [];
-  for (let at = 0; at + 8 <= buf.length; ) {
+  for (let at = 0; at + 8 <= buf.length;) {
     const size = buf.readUInt32BE(at);
     names.push(buf.toString("latin1", at + 4, at + 8));
     if (size < 8) break;

@@ -60,10 +60,7 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startHttpServer(
-  handler: (req: IncomingMessage, res: ServerResponse) => void,
-  host = "127.0.0.1",
-): Promise<TestServer> {
+export async function startHttpServer(handler: (req: IncomingMessage, res: ServerResponse) => void, host = "127.0.0.1"): Promise<TestServer> {
   const requests: TestServer["requests"] = [];
   const server = createServer((req, res) => {
     requests.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers });

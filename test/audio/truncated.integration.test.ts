@@ -36,10 +36,12 @@ function expected(framing: Framing, stall: StallPoint, outcome: Outcome): Expect
 }
 
 const CELLS = FRAMINGS.flatMap((framing) =>
-  STALLS.flatMap((stall) => OUTCOMES.map((outcome) => {
-    const e = expected(framing, stall, outcome);
-    return { framing, stall, outcome, expected: e, label: e === "whole" ? "whole body" : `${e.code}${e.reason ? ` (${e.reason})` : ""}` };
-  })),
+  STALLS.flatMap((stall) =>
+    OUTCOMES.map((outcome) => {
+      const e = expected(framing, stall, outcome);
+      return { framing, stall, outcome, expected: e, label: e === "whole" ? "whole body" : `${e.code}${e.reason ? ` (${e.reason})` : ""}` };
+    }),
+  ),
 );
 
 // Small timers where a timer is the outcome; generous ones elsewhere, so a loaded machine cannot
@@ -197,7 +199,13 @@ describe.concurrent("whole bodies in every framing are decoded", () => {
     const dest = join(await scratchDir(), "input");
     const peer = await startFramedPeer({ framing, body: ogg, stallAt: "complete", ending: "close" });
     try {
-      const r = await downloadToFile(peer.url, dest, { maxBytes: 1024 * 1024, maxRedirects: 0, allowPrivate: true, connectTimeoutMs: 20_000, totalTimeoutMs: 30_000 });
+      const r = await downloadToFile(peer.url, dest, {
+        maxBytes: 1024 * 1024,
+        maxRedirects: 0,
+        allowPrivate: true,
+        connectTimeoutMs: 20_000,
+        totalTimeoutMs: 30_000,
+      });
       expect(r.bytes).toBe(ogg.length);
       expect((await readFile(dest)).equals(ogg)).toBe(true);
       const deps: PipelineDeps = { audioLimits: testLimits(base), engine, analyzer };
@@ -223,11 +231,7 @@ describe.concurrent("slow senders are a retryable timeout, never a judgement of 
     const peer = await startFramedPeer({ framing: "close-delimited", body: ogg, stallAt: "complete", ending: "hold", drip: { prefix, dripMs: 1000 } });
     try {
       const deps: PipelineDeps = { audioLimits: testLimits(base, { ...tools, downloadTimeoutMs: 1500 }), engine, analyzer };
-      await expectWorkerError(
-        prepareVoiceMessage(urlJob(peer.url), null, deps, { log: createLogger({ level: "silent" }) }),
-        "download_timeout",
-        true,
-      );
+      await expectWorkerError(prepareVoiceMessage(urlJob(peer.url), null, deps, { log: createLogger({ level: "silent" }) }), "download_timeout", true);
       expect(await tools.runs()).toEqual([]);
       expect(await readdir(base)).toEqual([]);
     } finally {

@@ -36,7 +36,10 @@ describe("configuration", () => {
   });
 
   it("types secrets so they never print", () => {
-    const c = loadConfig({ UPSTASH_REDIS_REST_URL: "https://x.upstash.io", UPSTASH_REDIS_REST_TOKEN: "tok_ABCDEF123456", GEMINI_API_KEY: "AIzaFAKEFAKEFAKE" }, null);
+    const c = loadConfig(
+      { UPSTASH_REDIS_REST_URL: "https://x.upstash.io", UPSTASH_REDIS_REST_TOKEN: "tok_ABCDEF123456", GEMINI_API_KEY: "AIzaFAKEFAKEFAKE" },
+      null,
+    );
     const token = c.UPSTASH_REDIS_REST_TOKEN;
     expect(token).toBeInstanceOf(Secret);
     expect(token!.reveal()).toBe("tok_ABCDEF123456");

@@ -30,7 +30,12 @@ const ACTION = { "x-requested-with": "voice-worker-dashboard" };
 const errorCode = async (r: Response) => ((await r.json()) as { error: { code: string } }).error.code;
 
 async function login(d: TestDashboard, token: string, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(`${d.base}/login`, { method: "POST", redirect: "manual", headers: { "content-type": "application/x-www-form-urlencoded", ...headers }, body: new URLSearchParams({ token }).toString() });
+  return fetch(`${d.base}/login`, {
+    method: "POST",
+    redirect: "manual",
+    headers: { "content-type": "application/x-www-form-urlencoded", ...headers },
+    body: new URLSearchParams({ token }).toString(),
+  });
 }
 
 async function sessionCookie(d: TestDashboard): Promise<string> {
@@ -43,7 +48,11 @@ describe("without DASHBOARD_TOKEN", () => {
     expect((await open.get("/")).status).toBe(200);
     expect((await open.get("/api/overview")).status).toBe(200);
     await settle(open.queue, Date.now, "nt-1", "failed");
-    for (const [path, body] of [["/api/retry", { id: "nt-1" }], ["/api/purge", { all: true }], ["/api/push", { url: "https://x.example/a.ogg" }]] as const) {
+    for (const [path, body] of [
+      ["/api/retry", { id: "nt-1" }],
+      ["/api/purge", { all: true }],
+      ["/api/push", { url: "https://x.example/a.ogg" }],
+    ] as const) {
       for (const headers of [{}, { authorization: "Bearer whatever-0123456789" }, ACTION] as Array<Record<string, string>>) {
         const r = await open.post(path, body, headers);
         expect(r.status, path).toBe(403);
@@ -140,15 +149,16 @@ describe("with DASHBOARD_TOKEN on loopback", () => {
 
   it("answers only to loopback names: another Host header (DNS rebinding) is refused", async () => {
     // fetch() sets Host itself: node:http sends what a rebound browser would.
-    const withHost = (host: string) => new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = httpRequest({ host: "127.0.0.1", port: guarded.dashboard.port, path: "/api/session", headers: { host } }, (res) => {
-        let body = "";
-        res.on("data", (c: Buffer) => (body += c.toString()));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+    const withHost = (host: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = httpRequest({ host: "127.0.0.1", port: guarded.dashboard.port, path: "/api/session", headers: { host } }, (res) => {
+          let body = "";
+          res.on("data", (c: Buffer) => (body += c.toString()));
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        req.on("error", reject);
+        req.end();
       });
-      req.on("error", reject);
-      req.end();
-    });
     for (const host of ["evil.example", "evil.example:80", "10.0.0.5", "127.0.0.1.evil.example"]) {
       const r = await withHost(host);
       expect(r.status, host).toBe(403);
@@ -206,14 +216,20 @@ describe("headers and the front-end", () => {
     const eslint = new ESLint();
     for (const code of ["el.innerHTML = x;", "el.outerHTML = x;", "el.insertAdjacentHTML('beforeend', x);", "document.write(x);"]) {
       const [res] = await eslint.lintText(code, { filePath: "handler/dashboard/public/views/probe.js" });
-      expect(res?.messages.map((m) => m.ruleId), code).toEqual(expect.arrayContaining([expect.stringMatching(/no-restricted-(properties|syntax)/)]));
+      expect(
+        res?.messages.map((m) => m.ruleId),
+        code,
+      ).toEqual(expect.arrayContaining([expect.stringMatching(/no-restricted-(properties|syntax)/)]));
     }
-    const [clean] = await eslint.lintText("export function show(x) {\n  document.body.textContent = x;\n}\n", { filePath: "handler/dashboard/public/views/probe.js" });
+    const [clean] = await eslint.lintText("export function show(x) {\n  document.body.textContent = x;\n}\n", {
+      filePath: "handler/dashboard/public/views/probe.js",
+    });
     expect(clean?.messages).toEqual([]);
   });
 
   it("knows loopback names", () => {
     for (const h of ["127.0.0.1", "127.1.2.3", "localhost", "LOCALHOST", "app.localhost", "::1", "[::1]"]) expect(isLoopbackHost(h), h).toBe(true);
-    for (const h of ["0.0.0.0", "10.0.0.1", "192.168.1.2", "example.com", "::", "128.0.0.1", "localhost.evil.example"]) expect(isLoopbackHost(h), h).toBe(false);
+    for (const h of ["0.0.0.0", "10.0.0.1", "192.168.1.2", "example.com", "::", "128.0.0.1", "localhost.evil.example"])
+      expect(isLoopbackHost(h), h).toBe(false);
   });
 });

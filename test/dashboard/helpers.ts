@@ -39,7 +39,8 @@ export async function dashboardOn(stack: LocalStack, env: Record<string, string>
     queue,
     admin: new QueueAdmin(queue),
     get: (path, init) => fetch(`${base}${path}`, { redirect: "manual", ...init }),
-    post: (path, body, headers = {}) => fetch(`${base}${path}`, { method: "POST", redirect: "manual", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) }),
+    post: (path, body, headers = {}) =>
+      fetch(`${base}${path}`, { method: "POST", redirect: "manual", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) }),
     close: () => dashboard.close(),
   };
 }
@@ -49,7 +50,13 @@ const err = (code: string, retryable: boolean, message = `${code} happened`) => 
 export type Fate = "queued" | "done" | "failed" | "dead" | "retrying" | "active";
 
 /** Drives one job to its fate now (by the queue's clock), without a worker. */
-export async function settle(q: VoiceQueue, now: () => number, id: string, fate: Fate, opts: { code?: string; message?: string; priority?: Priority; payload?: unknown; result?: unknown } = {}) {
+export async function settle(
+  q: VoiceQueue,
+  now: () => number,
+  id: string,
+  fate: Fate,
+  opts: { code?: string; message?: string; priority?: Priority; payload?: unknown; result?: unknown } = {},
+) {
   const code = opts.code ?? "download_failed";
   await q.enqueue(opts.payload ?? urlJob(id), { id, priority: opts.priority ?? "normal" });
   if (fate === "queued") return;

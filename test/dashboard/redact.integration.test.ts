@@ -16,7 +16,9 @@ const planted = [upstash.reveal(), gemini.reveal(), presigned, `Bearer ${upstash
 const secrets = [upstash.reveal(), gemini.reveal(), SIGNATURE];
 
 /** JSON-shaped data with secrets planted inside some of its strings. */
-const text = fc.tuple(fc.string({ maxLength: 12 }), fc.option(fc.constantFrom(...planted), { nil: undefined }), fc.string({ maxLength: 12 })).map(([a, s, b]) => (s ? `${a} ${s} ${b}` : a + b));
+const text = fc
+  .tuple(fc.string({ maxLength: 12 }), fc.option(fc.constantFrom(...planted), { nil: undefined }), fc.string({ maxLength: 12 }))
+  .map(([a, s, b]) => (s ? `${a} ${s} ${b}` : a + b));
 const json = fc.letrec((tie) => ({
   value: fc.oneof({ depthSize: "small" }, text, fc.integer(), fc.boolean(), fc.constant(null), tie("array"), tie("object")),
   array: fc.array(tie("value"), { maxLength: 4 }),
@@ -41,8 +43,12 @@ describe("forBrowser", () => {
 
   it("cuts URLs to scheme, host and path; reduces inline audio to its size and hides stored-audio keys", () => {
     expect(forBrowser({ input: { audio: presigned } })).toEqual({ input: { audio: "https://bucket.s3.eu-west-1.amazonaws.com/a/voice.ogg?…" } });
-    expect(forBrowser({ message: `fetching ${presigned} failed` })).toEqual({ message: "fetching https://bucket.s3.eu-west-1.amazonaws.com/a/voice.ogg?… failed" });
-    expect(forBrowser({ input: { audio_base64: "QUJD".repeat(10), audio_key: "{vw}:audio:j1:abcd" } })).toEqual({ input: { audio_base64: "[40 base64 characters]", audio_key: "[stored audio]" } });
+    expect(forBrowser({ message: `fetching ${presigned} failed` })).toEqual({
+      message: "fetching https://bucket.s3.eu-west-1.amazonaws.com/a/voice.ogg?… failed",
+    });
+    expect(forBrowser({ input: { audio_base64: "QUJD".repeat(10), audio_key: "{vw}:audio:j1:abcd" } })).toEqual({
+      input: { audio_base64: "[40 base64 characters]", audio_key: "[stored audio]" },
+    });
     expect(parseForBrowser(`not json ${gemini.reveal()}`)).toBe("not json [secret]");
     expect(parseForBrowser(null)).toBeNull();
   });
@@ -52,8 +58,14 @@ describe("audioContentType", () => {
   it("names every accepted input format from its first bytes, so the page can play stored audio", async () => {
     const fx = await audioFixtures();
     const want: Record<string, string> = {
-      "speech.ogg": "audio/ogg", "speech.m4a": "audio/mp4", "speech.mp3": "audio/mpeg", "speech.webm": "audio/webm",
-      "speech-stream.webm": "audio/webm", "speech.wav": "audio/wav", "speech.flac": "audio/flac", "speech.amr": "audio/amr",
+      "speech.ogg": "audio/ogg",
+      "speech.m4a": "audio/mp4",
+      "speech.mp3": "audio/mpeg",
+      "speech.webm": "audio/webm",
+      "speech-stream.webm": "audio/webm",
+      "speech.wav": "audio/wav",
+      "speech.flac": "audio/flac",
+      "speech.amr": "audio/amr",
     };
     for (const [name, type] of Object.entries(want)) expect(audioContentType(await readFile(fx.path(name))), name).toBe(type);
   });

@@ -12,7 +12,8 @@ import { freePort } from "../../handler/net/ports.ts";
 import { startWorkerProcess } from "../helpers/worker-process.ts";
 import { TOKEN } from "./helpers.ts";
 
-const dashboardCli = (args: string[], env: Record<string, string>) => execa("node", ["--import", "tsx", "scripts/dashboard.ts", ...args], { env, reject: false, all: true });
+const dashboardCli = (args: string[], env: Record<string, string>) =>
+  execa("node", ["--import", "tsx", "scripts/dashboard.ts", ...args], { env, reject: false, all: true });
 
 describe("npm start (local default) serves the dashboard", () => {
   it("logs the dashboard's URL, which serves the page and the API over the queue it consumes; stops with the worker", async () => {
@@ -31,7 +32,11 @@ describe("npm start (local default) serves the dashboard", () => {
       const session = (await (await fetch(`${url}api/session`)).json()) as { queue: { where: string; prefix: string }; actions: string };
       expect(session).toMatchObject({ queue: { where: "local stack", prefix: "vw" }, actions: "disabled" });
       // The worker's own registry record shows up in the dashboard.
-      await expect.poll(async () => ((await (await fetch(`${url}api/workers`)).json()) as { workers: Array<{ mode: string }> }).workers.map((w) => w.mode), { timeout: 30_000 }).toEqual(["local"]);
+      await expect
+        .poll(async () => ((await (await fetch(`${url}api/workers`)).json()) as { workers: Array<{ mode: string }> }).workers.map((w) => w.mode), {
+          timeout: 30_000,
+        })
+        .toEqual(["local"]);
     } finally {
       expect(await worker.stop()).toBe(0);
     }
@@ -60,7 +65,12 @@ describe("npm start (local default) serves the dashboard", () => {
   }, 120_000);
 
   it("DASHBOARD_HOST beyond loopback without DASHBOARD_TOKEN stops start-up with exit 2, naming the fix", async () => {
-    const worker = startWorkerProcess({ XDG_CACHE_HOME: mkdtempSync(join(tmpdir(), "vw-dash-bad-")), LOCAL_REST_PORT: "0", DASHBOARD_PORT: "0", DASHBOARD_HOST: "0.0.0.0" });
+    const worker = startWorkerProcess({
+      XDG_CACHE_HOME: mkdtempSync(join(tmpdir(), "vw-dash-bad-")),
+      LOCAL_REST_PORT: "0",
+      DASHBOARD_PORT: "0",
+      DASHBOARD_HOST: "0.0.0.0",
+    });
     const r = await worker.child;
     expect(r.exitCode).toBe(2);
     expect(worker.lines.join("\n")).toMatch(/dashboard_insecure.*set DASHBOARD_TOKEN/);
@@ -78,7 +88,10 @@ describe("npm run dashboard", () => {
 
   it("serves the configured queue on --port and prints its URL; stops on SIGTERM with exit 0", async () => {
     const port = await freePort();
-    const child = execa("node", ["--import", "tsx", "scripts/dashboard.ts", "--port", String(port), "--host", "127.0.0.1"], { env: { ...stack.env, QUEUE_PREFIX: "dash-cli", DASHBOARD_TOKEN: TOKEN }, reject: false });
+    const child = execa("node", ["--import", "tsx", "scripts/dashboard.ts", "--port", String(port), "--host", "127.0.0.1"], {
+      env: { ...stack.env, QUEUE_PREFIX: "dash-cli", DASHBOARD_TOKEN: TOKEN },
+      reject: false,
+    });
     try {
       const url = await new Promise<string>((resolve, reject) => {
         let out = "";

@@ -34,24 +34,35 @@ async function writesSoFar(): Promise<number> {
 describe("overview view", () => {
   it("counts completions and dead-lettered jobs into their minute over the last hour, the last bucket being the current minute (property)", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.record({ minutesAgo: fc.integer({ min: 0, max: 70 }), ms: fc.oneof(fc.constantFrom(0, 1, 59_999), fc.integer({ min: 0, max: 59_999 })), fate: fc.constantFrom("done" as const, "failed" as const) }), { maxLength: 8 }), async (events) => {
-        const end = 1_763_800_000_000 + 123_456; // not on a minute boundary
-        const clock = fakeClock(end - 71 * 60_000);
-        const q = queueOn(stack, { now: clock.now, policy: { maxAttempts: 1 } });
-        const at = (e: (typeof events)[number]) => end - (end % 60_000) - e.minutesAgo * 60_000 + e.ms;
-        const timed = events.map((e, i) => ({ ...e, at: Math.min(at(e), end), id: `e${i}` })).sort((a, b) => a.at - b.at);
-        for (const e of timed) {
-          clock.advance(e.at - clock.now());
-          await settle(q, clock.now, e.id, e.fate);
-        }
-        clock.advance(end - clock.now());
-        const v = await new QueueViews(q, clock.now).overview(["series"]);
-        const first = end - (end % 60_000) - 59 * 60_000;
-        const model = (fate: string) => Array.from({ length: 60 }, (_, i) => timed.filter((e) => e.fate === fate && e.at >= first + i * 60_000 && e.at < first + (i + 1) * 60_000).length);
-        expect(v.series?.first_minute).toBe(first);
-        expect(v.series?.done).toEqual(model("done"));
-        expect(v.series?.failed).toEqual(model("failed"));
-      }),
+      fc.asyncProperty(
+        fc.array(
+          fc.record({
+            minutesAgo: fc.integer({ min: 0, max: 70 }),
+            ms: fc.oneof(fc.constantFrom(0, 1, 59_999), fc.integer({ min: 0, max: 59_999 })),
+            fate: fc.constantFrom("done" as const, "failed" as const),
+          }),
+          { maxLength: 8 },
+        ),
+        async (events) => {
+          const end = 1_763_800_000_000 + 123_456; // not on a minute boundary
+          const clock = fakeClock(end - 71 * 60_000);
+          const q = queueOn(stack, { now: clock.now, policy: { maxAttempts: 1 } });
+          const at = (e: (typeof events)[number]) => end - (end % 60_000) - e.minutesAgo * 60_000 + e.ms;
+          const timed = events.map((e, i) => ({ ...e, at: Math.min(at(e), end), id: `e${i}` })).sort((a, b) => a.at - b.at);
+          for (const e of timed) {
+            clock.advance(e.at - clock.now());
+            await settle(q, clock.now, e.id, e.fate);
+          }
+          clock.advance(end - clock.now());
+          const v = await new QueueViews(q, clock.now).overview(["series"]);
+          const first = end - (end % 60_000) - 59 * 60_000;
+          const model = (fate: string) =>
+            Array.from({ length: 60 }, (_, i) => timed.filter((e) => e.fate === fate && e.at >= first + i * 60_000 && e.at < first + (i + 1) * 60_000).length);
+          expect(v.series?.first_minute).toBe(first);
+          expect(v.series?.done).toEqual(model("done"));
+          expect(v.series?.failed).toEqual(model("failed"));
+        },
+      ),
       { numRuns: 12 },
     );
   });
@@ -59,7 +70,11 @@ describe("overview view", () => {
   it("lists workers with the stage and progress of the job each holds; an expired record stays listed as gone and nothing is pruned", async () => {
     const q = queueOn(stack);
     const busy = new WorkerRegistry(q, { id: "w-busy", mode: "queue", version: "t", device: "cuda", compute_type: "float16" }, 60_000);
-    const fading = new WorkerRegistry(q, { id: "w-fading", mode: "queue", version: "t", device: "cpu", compute_type: "int8", fallback_reason: "no_driver: nvidia-smi not found" }, 100);
+    const fading = new WorkerRegistry(
+      q,
+      { id: "w-fading", mode: "queue", version: "t", device: "cpu", compute_type: "int8", fallback_reason: "no_driver: nvidia-smi not found" },
+      100,
+    );
     await q.enqueue(urlJob(1), { id: "held" });
     await q.enqueue(urlJob(2), { id: "prefetched" });
     const c = (await q.claim("w-busy")).job!;
@@ -93,7 +108,12 @@ describe("overview view", () => {
   it("groups the dead letter by error code, newest first, dead and failed counted apart", async () => {
     const clock = fakeClock();
     const q = queueOn(stack, { now: clock.now });
-    const plan: Array<[string, "failed" | "dead", string]> = [["a", "failed", "unsupported_format"], ["b", "dead", "download_timeout"], ["c", "failed", "unsupported_format"], ["d", "dead", "unsupported_format"]];
+    const plan: Array<[string, "failed" | "dead", string]> = [
+      ["a", "failed", "unsupported_format"],
+      ["b", "dead", "download_timeout"],
+      ["c", "failed", "unsupported_format"],
+      ["d", "dead", "unsupported_format"],
+    ];
     for (const [id, fate, code] of plan) {
       clock.advance(1000);
       await settle(q, clock.now, id, fate, { code });
@@ -114,7 +134,12 @@ describe("job list view", () => {
     const q = queueOn(stack, { now: clock.now });
     const fates = ["queued", "done", "failed", "dead", "retrying", "active"] as const;
     const codes = ["download_failed", "unsupported_format", "llm_timeout"];
-    const jobs = Array.from({ length: 36 }, (_, i) => ({ id: `job-${i}${i % 5 === 0 ? "-urgent" : ""}`, fate: fates[i % 6]!, priority: PRIORITIES[i % 3]!, code: codes[i % 3]! }));
+    const jobs = Array.from({ length: 36 }, (_, i) => ({
+      id: `job-${i}${i % 5 === 0 ? "-urgent" : ""}`,
+      fate: fates[i % 6]!,
+      priority: PRIORITIES[i % 3]!,
+      code: codes[i % 3]!,
+    }));
     for (const j of jobs) {
       clock.advance(10);
       await settle(q, clock.now, j.id, j.fate, { code: j.code, priority: j.priority });
@@ -123,10 +148,14 @@ describe("job list view", () => {
     const states: ListState[] = ["queued", "active", "retrying", "done", "failed", "dead", "dead_letter"];
     await fc.assert(
       fc.asyncProperty(
-        fc.constantFrom(...states), fc.option(fc.constantFrom(...PRIORITIES), { nil: undefined }), fc.option(fc.constantFrom(...codes), { nil: undefined }),
-        fc.option(fc.constantFrom("urgent", "JOB-1", "zzz"), { nil: undefined }), fc.integer({ min: 1, max: 7 }),
+        fc.constantFrom(...states),
+        fc.option(fc.constantFrom(...PRIORITIES), { nil: undefined }),
+        fc.option(fc.constantFrom(...codes), { nil: undefined }),
+        fc.option(fc.constantFrom("urgent", "JOB-1", "zzz"), { nil: undefined }),
+        fc.integer({ min: 1, max: 7 }),
         async (state, priority, code, text, limit) => {
-          const want = jobs.filter((j) => (state === "dead_letter" ? j.fate === "dead" || j.fate === "failed" : j.fate === state))
+          const want = jobs
+            .filter((j) => (state === "dead_letter" ? j.fate === "dead" || j.fate === "failed" : j.fate === state))
             .filter((j) => (priority ? j.priority === priority : true))
             .filter((j) => (code ? j.fate !== "queued" && j.fate !== "done" && j.fate !== "active" && j.code === code : true))
             .filter((j) => (text ? j.id.toLowerCase().includes(text.toLowerCase()) : true));
@@ -149,7 +178,14 @@ describe("job list view", () => {
   it("orders the dead letter and completions newest first, waiting jobs in the order they run", async () => {
     const clock = fakeClock();
     const q = queueOn(stack, { now: clock.now });
-    for (const [id, fate, priority] of [["d1", "done", "normal"], ["f1", "failed", "normal"], ["d2", "done", "normal"], ["f2", "failed", "normal"], ["low", "queued", "low"], ["high", "queued", "high"]] as const) {
+    for (const [id, fate, priority] of [
+      ["d1", "done", "normal"],
+      ["f1", "failed", "normal"],
+      ["d2", "done", "normal"],
+      ["f2", "failed", "normal"],
+      ["low", "queued", "low"],
+      ["high", "queued", "high"],
+    ] as const) {
       clock.advance(1000);
       await settle(q, clock.now, id, fate, { priority });
     }
@@ -190,7 +226,11 @@ describe("views cost one command each and never write", () => {
   it("every view is one EVALSHA_RO once the scripts are loaded, and Redis records no write", async () => {
     const clock = fakeClock();
     const q = queueOn(stack, { now: clock.now });
-    for (const [id, fate] of [["x1", "done"], ["x2", "failed"], ["x3", "queued"]] as const) {
+    for (const [id, fate] of [
+      ["x1", "done"],
+      ["x2", "failed"],
+      ["x3", "queued"],
+    ] as const) {
       clock.advance(1000);
       await settle(q, clock.now, id, fate);
     }
@@ -207,7 +247,12 @@ describe("views cost one command each and never write", () => {
   it("purgeDead deletes only jobs still in the dead letter, and the counters follow", async () => {
     const clock = fakeClock();
     const q = queueOn(stack, { now: clock.now });
-    for (const [id, fate] of [["p1", "failed"], ["p2", "dead"], ["p3", "done"], ["p4", "failed"]] as const) {
+    for (const [id, fate] of [
+      ["p1", "failed"],
+      ["p2", "dead"],
+      ["p3", "done"],
+      ["p4", "failed"],
+    ] as const) {
       clock.advance(1000);
       await settle(q, clock.now, id, fate);
     }
@@ -223,20 +268,41 @@ describe("views cost one command each and never write", () => {
 
 describe("worker rows", () => {
   const record = (id: string, updatedAt: number, more: Partial<WorkerRecord> = {}): WorkerRecord => ({
-    id, host: "h", mode: "queue", device: "cpu", compute_type: "int8", fallback_reason: null, gpu: null, current_job: null,
-    jobs_done: 0, jobs_failed: 0, started_at: 0, updated_at: updatedAt, version: "t", ...more,
+    id,
+    host: "h",
+    mode: "queue",
+    device: "cpu",
+    compute_type: "int8",
+    fallback_reason: null,
+    gpu: null,
+    current_job: null,
+    jobs_done: 0,
+    jobs_failed: 0,
+    started_at: 0,
+    updated_at: updatedAt,
+    version: "t",
+    ...more,
   });
   it("live within 2 heartbeats, stale past them, gone once the record expired (shown for an hour); CPU fallback first; held jobs kept", () => {
     const now = 10_000_000;
     const held = [{ id: "j1", stage: "transcribe", progress: 0.4 }];
-    const { rows, hidden } = workerRows([
-      { id: "a-live", seen_at: now - 1000, record: record("a-live", now - 1000), jobs: held },
-      { id: "d-stale", seen_at: now - 61_000, record: record("d-stale", now - 61_000), jobs: [] },
-      { id: "e-gone", seen_at: now - 100_000, record: null, jobs: [{ id: "j9", stage: "decode" }] },
-      { id: "f-long-gone", seen_at: now - 3_700_000, record: null, jobs: [] },
-      { id: "g-fallback", seen_at: now - 2000, record: record("g-fallback", now - 2000, { fallback_reason: "no_gpu: none" }), jobs: [] },
-    ], now, 30_000);
-    expect(rows.map((r) => [r.id, r.health])).toEqual([["g-fallback", "live"], ["a-live", "live"], ["d-stale", "stale"], ["e-gone", "gone"]]);
+    const { rows, hidden } = workerRows(
+      [
+        { id: "a-live", seen_at: now - 1000, record: record("a-live", now - 1000), jobs: held },
+        { id: "d-stale", seen_at: now - 61_000, record: record("d-stale", now - 61_000), jobs: [] },
+        { id: "e-gone", seen_at: now - 100_000, record: null, jobs: [{ id: "j9", stage: "decode" }] },
+        { id: "f-long-gone", seen_at: now - 3_700_000, record: null, jobs: [] },
+        { id: "g-fallback", seen_at: now - 2000, record: record("g-fallback", now - 2000, { fallback_reason: "no_gpu: none" }), jobs: [] },
+      ],
+      now,
+      30_000,
+    );
+    expect(rows.map((r) => [r.id, r.health])).toEqual([
+      ["g-fallback", "live"],
+      ["a-live", "live"],
+      ["d-stale", "stale"],
+      ["e-gone", "gone"],
+    ]);
     expect(hidden).toBe(1);
     const by = Object.fromEntries(rows.map((r) => [r.id, r]));
     expect(by["a-live"]!.jobs).toEqual(held);

@@ -44,7 +44,9 @@ describe("docker compose config (client side)", () => {
 
   it("rejects a broken copy (the validation is real)", async () => {
     const dir = mkdtempSync(join(tmpdir(), "vw-compose-"));
-    const broken = composeText.replace("condition: service_healthy", "condition: service_ready").replace('network_mode: "service:runpod-dev"', 'network_mode: "service:runpod-devv"');
+    const broken = composeText
+      .replace("condition: service_healthy", "condition: service_ready")
+      .replace('network_mode: "service:runpod-dev"', 'network_mode: "service:runpod-devv"');
     writeFileSync(join(dir, "docker-compose.yml"), broken);
     const r = await execa(dockerCompose(), ["-f", join(dir, "docker-compose.yml"), ...ALL_PROFILES, "config", "-q"], { reject: false });
     expect(r.exitCode).not.toBe(0);
@@ -61,7 +63,13 @@ describe("upstash-rest: scripts/rest-server.ts in front of a separate redis", ()
     await redis.stop();
   });
   const composeEnv = () => services["upstash-rest"]!.environment!;
-  const local = (port: string): Record<string, string> => ({ ...composeEnv(), REDIS_HOST: redis.host, REDIS_PORT: String(redis.port), REST_HOST: "127.0.0.1", REST_PORT: port });
+  const local = (port: string): Record<string, string> => ({
+    ...composeEnv(),
+    REDIS_HOST: redis.host,
+    REDIS_PORT: String(redis.port),
+    REST_HOST: "127.0.0.1",
+    REST_PORT: port,
+  });
 
   it("serves the real @upstash/redis client (command, pipeline, transaction); the health check sees it", async () => {
     const env = local("0");

@@ -23,7 +23,10 @@ function cudaNeeds(ct2: string): { cuda: string; cudnn: number | null; driver: n
 
 describe("Dockerfile lint (dockerfile-utils, every warning an error)", () => {
   it("a second CMD in a stage fails (only the last one would take effect)", () => {
-    const doubled = text.replace('CMD ["node", "--import", "tsx", "handler/main.ts"]', 'CMD ["node", "x.js"]\nCMD ["node", "--import", "tsx", "handler/main.ts"]');
+    const doubled = text.replace(
+      'CMD ["node", "--import", "tsx", "handler/main.ts"]',
+      'CMD ["node", "x.js"]\nCMD ["node", "--import", "tsx", "handler/main.ts"]',
+    );
     expect(lintDockerfile(doubled).map((p) => p.message)).toContainEqual(expect.stringMatching(/only be one CMD/));
   });
 });
@@ -61,7 +64,11 @@ describe("CUDA base image follows the ctranslate2 pin", () => {
 
   it("the sidecar requirements never pull torch (it makes importing faster_whisper seconds slower)", () => {
     expect(read("sidecar/requirements.txt")).not.toMatch(/^torch/m);
-    expect(instructionsOf(stage("sidecar-venv"), "RUN").map((r) => r.args).join("\n")).toContain("find_spec('torch')");
+    expect(
+      instructionsOf(stage("sidecar-venv"), "RUN")
+        .map((r) => r.args)
+        .join("\n"),
+    ).toContain("find_spec('torch')");
   });
 });
 
@@ -107,12 +114,17 @@ describe("image hygiene", () => {
       expect(r.args, `line ${r.line}`).toContain("rm -rf /var/lib/apt/lists/*");
     }
     for (const s of dockerfile.stages.filter((st) => instructionsOf(st, "RUN").some((r) => r.args.includes("apt-get")))) {
-      expect(instructionsOf(s, "ARG").map((a) => a.args), s.name).toContain("DEBIAN_FRONTEND=noninteractive");
+      expect(
+        instructionsOf(s, "ARG").map((a) => a.args),
+        s.name,
+      ).toContain("DEBIAN_FRONTEND=noninteractive");
     }
   });
 
   it("npm installs exactly the lockfile's production dependencies (tsx among them: it runs the code)", () => {
-    const deps = instructionsOf(stage("deps"), "RUN").map((r) => r.args).join("\n");
+    const deps = instructionsOf(stage("deps"), "RUN")
+      .map((r) => r.args)
+      .join("\n");
     expect(deps).toContain("npm ci --omit=dev");
     const pkg = JSON.parse(read("package.json")) as { dependencies: Record<string, string> };
     expect(Object.keys(pkg.dependencies)).toContain("tsx");

@@ -14,7 +14,9 @@ const dockerfile = parseDockerfile(read("Dockerfile"));
 const finals = dockerfile.stages.filter((s) => s.name === "gpu" || s.name === "cpu");
 const compose = loadCompose(read("docker-compose.yml"), {}).services;
 const inImage = dockerignore(read(".dockerignore"));
-const repoFiles = execaSync("git", ["ls-files", "--cached", "--others", "--exclude-standard"]).stdout.split("\n").filter((f) => f && existsSync(f));
+const repoFiles = execaSync("git", ["ls-files", "--cached", "--others", "--exclude-standard"])
+  .stdout.split("\n")
+  .filter((f) => f && existsSync(f));
 
 /** The program behind an npm script, e.g. "start" -> ["handler/main.ts"]. */
 function scriptProgram(name: string): string[] {
@@ -52,7 +54,10 @@ describe("Dockerfile entry commands", () => {
   });
 
   it.each(["gpu", "cpu"])("%s: HEALTHCHECK is `npm run diagnose -- --quick`'s program", (name) => {
-    const hc = instructionsOf(finals.find((s) => s.name === name)!, "HEALTHCHECK").at(-1)!;
+    const hc = instructionsOf(
+      finals.find((s) => s.name === name)!,
+      "HEALTHCHECK",
+    ).at(-1)!;
     expect(program(execForm(hc.args))).toEqual([...scriptProgram("diagnose"), "--quick"]);
   });
 
@@ -79,13 +84,14 @@ describe("docker-compose.yml commands", () => {
   ]);
   const ours = commands.filter((c) => compose[c.svc]!.image === "voice-worker:cpu");
   /** The package script whose program a compose command runs. */
-  const scriptOf = (argv: string[]) => Object.keys(scripts).find((name) => {
-    try {
-      return scriptProgram(name)[0] === program(argv)[0];
-    } catch {
-      return false; // a script that is not a TypeScript program (setup, test...)
-    }
-  });
+  const scriptOf = (argv: string[]) =>
+    Object.keys(scripts).find((name) => {
+      try {
+        return scriptProgram(name)[0] === program(argv)[0];
+      } catch {
+        return false; // a script that is not a TypeScript program (setup, test...)
+      }
+    });
 
   it("every command in this project's image runs a package script's program, directly with node (no npm in between)", () => {
     expect(ours.length).toBeGreaterThanOrEqual(5);
@@ -129,8 +135,13 @@ describe("the image's build context (.dockerignore)", () => {
 
   it("contains every file the image's programs load", () => {
     const entries = [
-      ...scriptProgram("start"), ...scriptProgram("diagnose"), ...scriptProgram("queue"), ...scriptProgram("preflight"),
-      "scripts/rest-server.ts", "harness/runpod-dev.ts", "harness/compose-push.ts",
+      ...scriptProgram("start"),
+      ...scriptProgram("diagnose"),
+      ...scriptProgram("queue"),
+      ...scriptProgram("preflight"),
+      "scripts/rest-server.ts",
+      "harness/runpod-dev.ts",
+      "harness/compose-push.ts",
     ];
     const needed = new Set<string>(["package.json", "package-lock.json", "sidecar/main.py", "sidecar/requirements.txt"]);
     for (const e of entries) for (const f of loadedFiles(e)) needed.add(f);
@@ -150,7 +161,14 @@ describe("the image's build context (.dockerignore)", () => {
 
   it("the image's programs import only production dependencies (the image installs with npm ci --omit=dev)", () => {
     const pkg = JSON.parse(read("package.json")) as { dependencies: Record<string, string> };
-    const entries = [...scriptProgram("start"), ...scriptProgram("diagnose"), ...scriptProgram("queue"), "scripts/rest-server.ts", "harness/runpod-dev.ts", "harness/compose-push.ts"];
+    const entries = [
+      ...scriptProgram("start"),
+      ...scriptProgram("diagnose"),
+      ...scriptProgram("queue"),
+      "scripts/rest-server.ts",
+      "harness/runpod-dev.ts",
+      "harness/compose-push.ts",
+    ];
     const bare = new Set<string>();
     for (const e of entries) {
       for (const f of [...loadedFiles(e)].filter((x) => x.endsWith(".ts"))) {

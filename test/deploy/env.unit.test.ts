@@ -7,9 +7,7 @@ import { loadConfig } from "../../handler/config/load.ts";
 import { settingsShape } from "../../handler/config/schema.ts";
 import { selectMode } from "../../handler/worker/mode.ts";
 import { restServerSettings } from "../../scripts/rest-server.ts";
-import {
-  assignments, loadCompose, loadHub, loadHubTests, loadRunpodToml, instructionsOf, parseDockerfile, read, stageEnv,
-} from "./files.ts";
+import { assignments, loadCompose, loadHub, loadHubTests, loadRunpodToml, instructionsOf, parseDockerfile, read, stageEnv } from "./files.ts";
 
 /** Variables that are not worker settings, each with why it may appear. */
 const NON_SETTINGS: Record<string, string> = {

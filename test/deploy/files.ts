@@ -211,7 +211,9 @@ export function dockerignore(text: string): (path: string) => boolean {
       const re = new RegExp(
         `^${pattern
           .split(/(\*\*\/?|\*|\?)/)
-          .map((part) => (part === "**/" || part === "**" ? "(?:.*/)?" : part === "*" ? "[^/]*" : part === "?" ? "[^/]" : part.replace(/[.+^${}()|[\]\\]/g, "\\$&")))
+          .map((part) =>
+            part === "**/" || part === "**" ? "(?:.*/)?" : part === "*" ? "[^/]*" : part === "?" ? "[^/]" : part.replace(/[.+^${}()|[\]\\]/g, "\\$&"),
+          )
           .join("")}$`,
       );
       return { negate, re };

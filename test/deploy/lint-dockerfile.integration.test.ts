@@ -29,11 +29,13 @@ describe("Dockerfile lint through the CLI", () => {
       .replace("COPY --from=deps", "COPY --form=deps") // unknown flag
       .replace("WORKDIR /app", "WORKDIR app"); // relative WORKDIR (a warning raised to an error)
     const problems = lintDockerfile(broken).map((p) => p.message);
-    expect(problems).toEqual(expect.arrayContaining([
-      expect.stringMatching(/missing unit in duration/),
-      expect.stringMatching(/Unknown flag: form/),
-      expect.stringMatching(/WORKDIR paths should be absolute/),
-    ]));
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/missing unit in duration/),
+        expect.stringMatching(/Unknown flag: form/),
+        expect.stringMatching(/WORKDIR paths should be absolute/),
+      ]),
+    );
     const r = await lintFile(broken);
     expect(r.exitCode).toBe(1);
     expect(r.stdout).toMatch(/Dockerfile:\d+:\d+: .*missing unit in duration/);

@@ -23,7 +23,13 @@ function machineEnv(): Record<string, string | undefined> {
 const TSX = join(REPO, "node_modules", "tsx", "dist", "cli.mjs");
 
 function diagnose(args: string[], env: Record<string, string> = {}) {
-  return execa(process.execPath, [TSX, join(REPO, "scripts", "diagnose.ts"), ...args], { cwd, env: { ...machineEnv(), ...env }, extendEnv: false, reject: false, timeout: 60_000 });
+  return execa(process.execPath, [TSX, join(REPO, "scripts", "diagnose.ts"), ...args], {
+    cwd,
+    env: { ...machineEnv(), ...env },
+    extendEnv: false,
+    reject: false,
+    timeout: 60_000,
+  });
 }
 
 describe("npm run diagnose on this machine", () => {
@@ -73,9 +79,14 @@ describe("npm run diagnose on this machine", () => {
 
 describe("the runner", () => {
   it("a check that throws becomes a fail with its message; one that overruns its deadline becomes a fail", async () => {
-    const thrown = await runStep("model", "Whisper model files", async () => {
-      throw new TypeError("cannot read properties of undefined");
-    }, 5000);
+    const thrown = await runStep(
+      "model",
+      "Whisper model files",
+      async () => {
+        throw new TypeError("cannot read properties of undefined");
+      },
+      5000,
+    );
     expect(thrown).toMatchObject({ id: "model", status: "fail" });
     expect(thrown.detail).toContain("cannot read properties of undefined");
     expect(thrown.fix).not.toBeNull();

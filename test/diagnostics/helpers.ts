@@ -12,7 +12,8 @@ import type { DiagnoseFlags, StepId, StepResult } from "../../diagnostics/types.
 import { FIXTURES, makeHost, REPO, type Host, type HostSpec, type LibStore } from "../preflight/host.ts";
 
 export const DIAG_FIXTURES = join(REPO, "test", "diagnostics", "fixtures");
-export const CUDA13_LAYOUT = (JSON.parse(readFileSync(join(FIXTURES, "layouts", "h100-cu130.json"), "utf8")) as { site_packages: Record<string, string[]> }).site_packages;
+export const CUDA13_LAYOUT = (JSON.parse(readFileSync(join(FIXTURES, "layouts", "h100-cu130.json"), "utf8")) as { site_packages: Record<string, string[]> })
+  .site_packages;
 
 export interface DiagHostSpec extends HostSpec {
   /** Leave the faster_whisper double out: faster-whisper not installed. */

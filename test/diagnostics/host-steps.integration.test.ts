@@ -13,7 +13,8 @@ let store: LibStore;
 let python: string;
 useHostWorkspace((w) => ({ root, store, python } = w));
 
-const host = (spec: Partial<DiagHostSpec> = {}): DiagHost => makeDiagHost(root, store, python, { nvidiaSmi: null, ct2Version: "4.6.3", cudaDevices: 0, ...spec });
+const host = (spec: Partial<DiagHostSpec> = {}): DiagHost =>
+  makeDiagHost(root, store, python, { nvidiaSmi: null, ct2Version: "4.6.3", cudaDevices: 0, ...spec });
 
 describe("step 4: FFmpeg", () => {
   it("parses the real ffmpeg 5.1 decoder listing: every voice codec, by decoder or '(codec X)' name", () => {
@@ -22,7 +23,12 @@ describe("step 4: FFmpeg", () => {
     for (const c of VOICE_CODECS) expect(codecs.has(c.codec), c.codec).toBe(true);
     expect(codecs.has("h264")).toBe(false); // a video decoder
     expect(codecs.has("=")).toBe(false); // the legend
-    const withoutNative = audioDecoderCodecs(listing.split("\n").filter((l) => !/^ A\S* opus /.test(l)).join("\n"));
+    const withoutNative = audioDecoderCodecs(
+      listing
+        .split("\n")
+        .filter((l) => !/^ A\S* opus /.test(l))
+        .join("\n"),
+    );
     expect(withoutNative.has("opus")).toBe(true); // libopus still decodes opus
   });
 
@@ -86,7 +92,10 @@ describe("step 5: Python environment", () => {
 
   it("Python 3.8: fails, faster-whisper needs >= 3.9", async () => {
     const h = host();
-    const py38 = writeScript(join(h.bin, "python3.8"), 'if [ "$1" = "--version" ]; then echo "Python 3.8.18"; exit 0; fi\necho "python3.8: fake interpreter" >&2; exit 1');
+    const py38 = writeScript(
+      join(h.bin, "python3.8"),
+      'if [ "$1" = "--version" ]; then echo "Python 3.8.18"; exit 0; fi\necho "python3.8: fake interpreter" >&2; exit 1',
+    );
     const s = await h.diagnose({ only: ["python", "python-packages"], env: { SIDECAR_PYTHON: py38 } });
     expect(step(s, "python")).toMatchObject({ status: "fail", detail: `SIDECAR_PYTHON=${py38} is Python 3.8.18; faster-whisper needs >= 3.9` });
     expect(step(s, "python-packages").detail).toContain("no usable sidecar Python (step 5)");
@@ -133,7 +142,10 @@ describe("step 6: Python packages", () => {
 describe("step 7: Whisper model files", () => {
   it("a model directory missing tokenizer.json fails; complete, it passes with its size", async () => {
     const h = host();
-    const dir = writeModelDir(join(h.dir, "my-model"), MODEL_FILES.filter((f) => f !== "tokenizer.json"));
+    const dir = writeModelDir(
+      join(h.dir, "my-model"),
+      MODEL_FILES.filter((f) => f !== "tokenizer.json"),
+    );
     const r = step(await h.diagnose({ only: ["model"], env: { WHISPER_MODEL: dir } }), "model");
     expect(r.status).toBe("fail");
     expect(r.detail).toBe(`model directory ${dir} lacks tokenizer.json`);
@@ -160,7 +172,12 @@ describe("step 7: Whisper model files", () => {
     const ok = step(await h.diagnose({ only: ["model"], env: { WHISPER_MODEL: "tiny", MODEL_DIR: cache } }), "model");
     expect(ok).toMatchObject({ status: "pass", detail: `tiny: ${snapshot} (2 MiB)` });
 
-    const turboSnap = writeHubModel(cache, "mobiuslabsgmbh/faster-whisper-large-v3-turbo", ["config.json", "model.bin", "vocabulary.json", "preprocessor_config.json"]);
+    const turboSnap = writeHubModel(cache, "mobiuslabsgmbh/faster-whisper-large-v3-turbo", [
+      "config.json",
+      "model.bin",
+      "vocabulary.json",
+      "preprocessor_config.json",
+    ]);
     const bad = step(await h.diagnose({ only: ["model"], env: { WHISPER_MODEL: "turbo", MODEL_DIR: cache } }), "model");
     expect(bad.status).toBe("fail");
     expect(bad.detail).toBe(`turbo is incomplete: ${turboSnap} lacks tokenizer.json (an interrupted download?)`);
@@ -204,7 +221,10 @@ describe("step 7: Whisper model files", () => {
   it("a path that is not a directory and an unknown name fail with the setting to change", async () => {
     const h = host();
     const gone = join(h.dir, "gone");
-    expect(step(await h.diagnose({ only: ["model"], env: { WHISPER_MODEL: gone } }), "model")).toMatchObject({ status: "fail", detail: `WHISPER_MODEL=${gone} is not a directory` });
+    expect(step(await h.diagnose({ only: ["model"], env: { WHISPER_MODEL: gone } }), "model")).toMatchObject({
+      status: "fail",
+      detail: `WHISPER_MODEL=${gone} is not a directory`,
+    });
     const r = step(await h.diagnose({ only: ["model"], env: { WHISPER_MODEL: "huge-v9" } }), "model");
     expect(r.status).toBe("fail");
     expect(r.fix).toContain("tiny.en, tiny, base.en");

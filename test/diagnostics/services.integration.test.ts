@@ -31,7 +31,10 @@ afterAll(async () => {
 /** Step 8 with these settings; PATH has redis-server (the local default) and the model cache is a temp dir. */
 async function services(env: Record<string, string | undefined>, flags: Partial<DiagnoseFlags> = {}): Promise<StepResult> {
   const full = { PATH: process.env.PATH, HOME: dir, MODEL_DIR: join(dir, "models"), WHISPER_MODEL: "tiny", DIAGNOSE_MIN_MEMORY_MB: "16", ...env };
-  const report = await runDiagnose({ config: loadDiagnoseConfig(full, null), env: full, flags: { requireGpu: false, quick: false, deep: false, ...flags } }, { only: ["services"] });
+  const report = await runDiagnose(
+    { config: loadDiagnoseConfig(full, null), env: full, flags: { requireGpu: false, quick: false, deep: false, ...flags } },
+    { only: ["services"] },
+  );
   const r = report.steps[0];
   if (!r) throw new Error("no services step");
   return r;

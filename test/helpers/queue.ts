@@ -5,7 +5,12 @@ import { VoiceQueue, type QueuePolicy } from "../../handler/queue/queue.ts";
 import type { LocalStack } from "../../handler/local-stack/stack.ts";
 
 export const testPolicy: QueuePolicy = {
-  maxAttempts: 3, leaseMs: 30_000, retryBaseMs: 1000, retryMaxMs: 60_000, resultTtlS: 3600, audioTtlS: 3600,
+  maxAttempts: 3,
+  leaseMs: 30_000,
+  retryBaseMs: 1000,
+  retryMaxMs: 60_000,
+  resultTtlS: 3600,
+  audioTtlS: 3600,
 };
 
 /** A manually advanced clock for lease expiry and retry timing. */

@@ -15,10 +15,20 @@ describe("npm run lint", () => {
 
   it("checks formatting (prettier, ruff format), ESLint, ruff and shellcheck; --write formats first", () => {
     const found = (name: string) => `/bin/${name}`;
-    expect(checks(false, ["scripts/setup.sh"], found).map((c) => c.name)).toEqual(["prettier --check", "eslint", "ruff check", "ruff format --check", "shellcheck"]);
+    expect(checks(false, ["scripts/setup.sh"], found).map((c) => c.name)).toEqual([
+      "prettier --check",
+      "eslint",
+      "ruff check",
+      "ruff format --check",
+      "shellcheck",
+    ]);
     const write = checks(true, [], found);
     expect(write.map((c) => c.name).slice(0, 2)).toEqual(["prettier --write", "ruff format"]);
-    expect(checks(false, ["scripts/setup.sh", ".ci/run"], found).find((c) => c.name === "shellcheck")!.argv).toEqual(["/bin/shellcheck", "scripts/setup.sh", ".ci/run"]);
+    expect(checks(false, ["scripts/setup.sh", ".ci/run"], found).find((c) => c.name === "shellcheck")!.argv).toEqual([
+      "/bin/shellcheck",
+      "scripts/setup.sh",
+      ".ci/run",
+    ]);
   });
 
   it("prefers the pinned ruff in .lint-venv, and says how to install every tool that is missing", () => {

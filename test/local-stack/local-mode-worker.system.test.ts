@@ -15,7 +15,10 @@ describe("local-mode worker (npm start with no settings)", () => {
     const worker = startWorkerProcess(env);
     try {
       await worker.waitFor(/consuming the queue/, 90_000);
-      const info = JSON.parse(readFileSync(join(cache, "voice-worker", "local-stack.json"), "utf8")) as { UPSTASH_REDIS_REST_URL: string; UPSTASH_REDIS_REST_TOKEN: string };
+      const info = JSON.parse(readFileSync(join(cache, "voice-worker", "local-stack.json"), "utf8")) as {
+        UPSTASH_REDIS_REST_URL: string;
+        UPSTASH_REDIS_REST_TOKEN: string;
+      };
       const local = restClient(info.UPSTASH_REDIS_REST_URL, info.UPSTASH_REDIS_REST_TOKEN);
       for (const cmd of [["SUBSCRIBE", "x"], ["MULTI"], ["CLIENT", "REPLY", "OFF"], ["SELECT", "1"], ["BLPOP", "k", "3"], ["HELLO", "3"], ["QUIT"]]) {
         const r = await local.post("/", cmd);
@@ -26,11 +29,16 @@ describe("local-mode worker (npm start with no settings)", () => {
       const pushed = await cli(["push", "sidecar/smoke/speech.wav", "--id", "after-harm"]);
       expect(pushed.exitCode, pushed.stderr).toBe(0);
       let state = "";
-      await untilTrue(async () => {
-        const shown = await cli(["show", "after-harm", "--json"]);
-        state = (JSON.parse(shown.stdout) as { status: { state: string } }).status.state;
-        return state === "done" || state === "failed" || state === "dead";
-      }, "the job pushed after the harmful requests to finish", 120_000, 250);
+      await untilTrue(
+        async () => {
+          const shown = await cli(["show", "after-harm", "--json"]);
+          state = (JSON.parse(shown.stdout) as { status: { state: string } }).status.state;
+          return state === "done" || state === "failed" || state === "dead";
+        },
+        "the job pushed after the harmful requests to finish",
+        120_000,
+        250,
+      );
       expect(state).toBe("done");
       expect(worker.lines.join("\n")).not.toMatch(/SyntaxError|uncaught|Unhandled/i);
     } finally {

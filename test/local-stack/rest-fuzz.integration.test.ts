@@ -92,7 +92,10 @@ describe("REST server under random command sequences (property)", () => {
     // every run meets several of them, and most pipelines still run (one refused command rejects
     // the whole request). The oracle below does not depend on this split.
     const dangerous = (c: TableEntry) => c.flags.some((f) => ["blocking", "admin", "noscript", "pubsub"].includes(f)) || c.categories.includes("@connection");
-    const command = fc.oneof({ weight: 1, arbitrary: commandArb(table.filter(dangerous)) }, { weight: 5, arbitrary: commandArb(table.filter((c) => !dangerous(c))) });
+    const command = fc.oneof(
+      { weight: 1, arbitrary: commandArb(table.filter(dangerous)) },
+      { weight: 5, arbitrary: commandArb(table.filter((c) => !dangerous(c))) },
+    );
     const request = fc.oneof(
       command.map((c) => ({ path: "/", body: c })),
       fc.array(command, { minLength: 1, maxLength: 5 }).map((cs) => ({ path: "/pipeline", body: cs })),

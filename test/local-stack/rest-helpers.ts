@@ -20,11 +20,20 @@ export interface Rest {
 
 /** Raw HTTP to a REST endpoint: the exact status and body text, which @upstash/redis would hide. */
 export function restClient(url: string, token: string): Rest {
-  const headers = (b64: boolean) => ({ authorization: `Bearer ${token}`, "content-type": "application/json", ...(b64 ? { "upstash-encoding": "base64" } : {}) });
+  const headers = (b64: boolean) => ({
+    authorization: `Bearer ${token}`,
+    "content-type": "application/json",
+    ...(b64 ? { "upstash-encoding": "base64" } : {}),
+  });
   return {
     async post(path, body, opts = {}) {
       // Generous: under CPU load a request may be slow, but one that never answers fails here.
-      const res = await fetch(`${url}${path}`, { method: "POST", headers: headers(opts.base64 ?? false), body: JSON.stringify(body), signal: AbortSignal.timeout(opts.timeoutMs ?? 20_000) });
+      const res = await fetch(`${url}${path}`, {
+        method: "POST",
+        headers: headers(opts.base64 ?? false),
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(opts.timeoutMs ?? 20_000),
+      });
       const text = await res.text();
       let json: unknown = null;
       try {

@@ -72,9 +72,17 @@ describe("REST server: connection-state commands are refused before they run", (
   it("blocking commands are refused at once instead of holding the shared connection; XREAD without BLOCK still runs", async () => {
     const key = k("list");
     const blocking = [
-      ["BLPOP", key, 3], ["BRPOP", key, 3], ["BRPOPLPUSH", key, k("dst"), 3], ["BLMOVE", key, k("dst"), "LEFT", "RIGHT", 3],
-      ["BLMPOP", 3, 1, key, "LEFT"], ["BZPOPMIN", key, 3], ["BZPOPMAX", key, 3], ["BZMPOP", 3, 1, key, "MIN"],
-      ["XREAD", "BLOCK", 3000, "STREAMS", key, "$"], ["XREADGROUP", "GROUP", "g", "c", "BLOCK", 3000, "STREAMS", key, ">"], ["WAIT", 1, 3000],
+      ["BLPOP", key, 3],
+      ["BRPOP", key, 3],
+      ["BRPOPLPUSH", key, k("dst"), 3],
+      ["BLMOVE", key, k("dst"), "LEFT", "RIGHT", 3],
+      ["BLMPOP", 3, 1, key, "LEFT"],
+      ["BZPOPMIN", key, 3],
+      ["BZPOPMAX", key, 3],
+      ["BZMPOP", 3, 1, key, "MIN"],
+      ["XREAD", "BLOCK", 3000, "STREAMS", key, "$"],
+      ["XREADGROUP", "GROUP", "g", "c", "BLOCK", 3000, "STREAMS", key, ">"],
+      ["WAIT", 1, 3000],
     ];
     // All at once: had one of them run, it would hold the connection and the PING behind it.
     const [ping, ...replies] = await Promise.all([rest.post("/", ["PING"]), ...blocking.map((c) => rest.post("/", c))]);
@@ -88,19 +96,60 @@ describe("REST server: connection-state commands are refused before they run", (
 
   it("administration and connection commands are refused; what the worker and @upstash/redis use is not", async () => {
     const refused = [
-      ["EXEC"], ["DISCARD"], ["WATCH", k("w")], ["UNWATCH"], ["MONITOR"], ["SYNC"], ["PSYNC", "?", -1], ["QUIT"], ["RESET"], ["HELLO", 3],
-      ["AUTH", "x"], ["CLIENT", "SETNAME", "x"], ["CLIENT", "KILL", "TYPE", "normal"], ["CLIENT", "PAUSE", 10], ["CLIENT", "TRACKING", "ON"],
-      ["SHUTDOWN", "NOSAVE"], ["DEBUG", "SLEEP", 0], ["CONFIG", "SET", "maxmemory", "1"], ["CONFIG", "GET", "*"], ["REPLICAOF", "127.0.0.1", 9],
-      ["ACL", "SETUSER", "default", "off"], ["SCRIPT", "DEBUG", "YES"], ["FAILOVER"], ["MIGRATE", "127.0.0.1", 9, k("m"), 0, 10], ["SAVE"],
-      ["READONLY"], ["COMMAND"],
+      ["EXEC"],
+      ["DISCARD"],
+      ["WATCH", k("w")],
+      ["UNWATCH"],
+      ["MONITOR"],
+      ["SYNC"],
+      ["PSYNC", "?", -1],
+      ["QUIT"],
+      ["RESET"],
+      ["HELLO", 3],
+      ["AUTH", "x"],
+      ["CLIENT", "SETNAME", "x"],
+      ["CLIENT", "KILL", "TYPE", "normal"],
+      ["CLIENT", "PAUSE", 10],
+      ["CLIENT", "TRACKING", "ON"],
+      ["SHUTDOWN", "NOSAVE"],
+      ["DEBUG", "SLEEP", 0],
+      ["CONFIG", "SET", "maxmemory", "1"],
+      ["CONFIG", "GET", "*"],
+      ["REPLICAOF", "127.0.0.1", 9],
+      ["ACL", "SETUSER", "default", "off"],
+      ["SCRIPT", "DEBUG", "YES"],
+      ["FAILOVER"],
+      ["MIGRATE", "127.0.0.1", 9, k("m"), 0, 10],
+      ["SAVE"],
+      ["READONLY"],
+      ["COMMAND"],
     ];
     for (const cmd of refused) await expectRefused(cmd);
     const key = k("allowed");
     const allowed = [
-      ["PING"], ["ECHO", "e"], ["SET", key, "1"], ["GET", key], ["APPEND", key, "2"], ["HSET", k("h"), "f", "v"], ["HMGET", k("h"), "f"],
-      ["ZADD", k("z"), 1, "m"], ["ZRANGE", k("z"), 0, -1], ["KEYS", `${key}*`], ["SCAN", 0], ["EXISTS", key], ["DEL", key],
-      ["EVAL", "return 1", 0], ["SCRIPT", "LOAD", "return 2"], ["SCRIPT", "EXISTS", "x"], ["EVALSHA", "7f923f79fe76194c868d7e1d0820de36700eb649", 0],
-      ["PUBLISH", "c", "m"], ["PUBSUB", "NUMSUB", "c"], ["TIME"], ["DBSIZE"], ["INFO", "server"], ["FUNCTION", "LIST"],
+      ["PING"],
+      ["ECHO", "e"],
+      ["SET", key, "1"],
+      ["GET", key],
+      ["APPEND", key, "2"],
+      ["HSET", k("h"), "f", "v"],
+      ["HMGET", k("h"), "f"],
+      ["ZADD", k("z"), 1, "m"],
+      ["ZRANGE", k("z"), 0, -1],
+      ["KEYS", `${key}*`],
+      ["SCAN", 0],
+      ["EXISTS", key],
+      ["DEL", key],
+      ["EVAL", "return 1", 0],
+      ["SCRIPT", "LOAD", "return 2"],
+      ["SCRIPT", "EXISTS", "x"],
+      ["EVALSHA", "7f923f79fe76194c868d7e1d0820de36700eb649", 0],
+      ["PUBLISH", "c", "m"],
+      ["PUBSUB", "NUMSUB", "c"],
+      ["TIME"],
+      ["DBSIZE"],
+      ["INFO", "server"],
+      ["FUNCTION", "LIST"],
     ];
     for (const cmd of allowed) {
       const r = await rest.post("/", cmd);
@@ -115,7 +164,12 @@ describe("REST server: connection-state commands are refused before they run", (
     const flagged = table.filter((c) => {
       if (c.name === "ping" || c.name === "echo" || c.subcommands.length > 0) return false;
       if (c.flags.includes("blocking")) return !["xread", "xreadgroup"].includes(c.name);
-      return c.flags.includes("admin") || c.categories.includes("@admin") || c.categories.includes("@connection") || (c.flags.includes("noscript") && !c.categories.includes("@scripting"));
+      return (
+        c.flags.includes("admin") ||
+        c.categories.includes("@admin") ||
+        c.categories.includes("@connection") ||
+        (c.flags.includes("noscript") && !c.categories.includes("@scripting"))
+      );
     });
     expect(flagged.length).toBeGreaterThan(60);
     for (const c of flagged) {
@@ -129,7 +183,17 @@ describe("REST server: connection-state commands are refused before they run", (
 
 describe("REST server: a pipeline or transaction with a refused command runs nothing", () => {
   it("/multi-exec containing EXEC, DISCARD, MULTI, WATCH or a refused command is rejected before anything runs", async () => {
-    for (const inner of [["EXEC"], ["DISCARD"], ["MULTI"], ["WATCH", "x"], ["UNWATCH"], ["BLPOP", "x", 1], ["SUBSCRIBE", "x"], ["SELECT", 1], ["CLIENT", "REPLY", "OFF"]]) {
+    for (const inner of [
+      ["EXEC"],
+      ["DISCARD"],
+      ["MULTI"],
+      ["WATCH", "x"],
+      ["UNWATCH"],
+      ["BLPOP", "x", 1],
+      ["SUBSCRIBE", "x"],
+      ["SELECT", 1],
+      ["CLIENT", "REPLY", "OFF"],
+    ]) {
       const [a, b] = [k("before"), k("after")];
       const r = await rest.post("/multi-exec", [["SET", a, "1"], inner, ["SET", b, "2"]]);
       expect(r.status, inner.join(" ")).toBe(400);
@@ -138,7 +202,14 @@ describe("REST server: a pipeline or transaction with a refused command runs not
     }
     // The transaction connection is still clean: a good transaction applies all of it.
     const key = k("tx");
-    expect((await rest.post("/multi-exec", [["SET", key, "1"], ["INCR", key]])).json).toEqual([{ result: "OK" }, { result: 2 }]);
+    expect(
+      (
+        await rest.post("/multi-exec", [
+          ["SET", key, "1"],
+          ["INCR", key],
+        ])
+      ).json,
+    ).toEqual([{ result: "OK" }, { result: 2 }]);
   });
 
   it("/pipeline containing a refused command is rejected whole", async () => {
@@ -147,7 +218,14 @@ describe("REST server: a pipeline or transaction with a refused command runs not
     expect(r.status).toBe(400);
     expect((r.json as { error: string }).error).toMatch(NOT_AVAILABLE);
     expect(await redis.exists(a, b)).toBe(0);
-    expect((await rest.post("/pipeline", [["SET", a, "1"], ["GET", a]])).json).toEqual([{ result: "OK" }, { result: "1" }]);
+    expect(
+      (
+        await rest.post("/pipeline", [
+          ["SET", a, "1"],
+          ["GET", a],
+        ])
+      ).json,
+    ).toEqual([{ result: "OK" }, { result: "1" }]);
   });
 });
 
@@ -156,9 +234,18 @@ describe("REST server: integers go out exactly as Redis sent them", () => {
     const [a, b, c] = [k("i1"), k("i2"), k("i3")];
     expect((await rest.post("/", ["INCRBY", a, "9223372036854775807"])).text).toBe('{"result":9223372036854775807}');
     expect((await rest.post("/", ["INCRBY", a, "-9223372036854775807"], { base64: true })).text).toBe('{"result":0}');
-    expect((await rest.post("/pipeline", [["INCRBY", b, "9007199254740993"], ["DECRBY", b, "1"]])).text).toBe('[{"result":9007199254740993},{"result":9007199254740992}]');
+    expect(
+      (
+        await rest.post("/pipeline", [
+          ["INCRBY", b, "9007199254740993"],
+          ["DECRBY", b, "1"],
+        ])
+      ).text,
+    ).toBe('[{"result":9007199254740993},{"result":9007199254740992}]');
     expect((await rest.post("/multi-exec", [["INCRBY", c, "-9223372036854775808"]])).text).toBe('[{"result":-9223372036854775808}]');
-    expect((await rest.post("/", ["BITFIELD", k("bf"), "INCRBY", "i64", 0, "9223372036854775807", "GET", "u8", 0])).text).toBe('{"result":[9223372036854775807,127]}');
+    expect((await rest.post("/", ["BITFIELD", k("bf"), "INCRBY", "i64", 0, "9223372036854775807", "GET", "u8", 0])).text).toBe(
+      '{"result":[9223372036854775807,127]}',
+    );
     expect((await rest.post("/", ["EVAL", "return {1, {-2, 'y'}, 'x'}", 0])).text).toBe('{"result":[1,[-2,"y"],"x"]}');
   });
 
@@ -187,7 +274,10 @@ describe("REST server: /subscribe and /psubscribe (server-sent events)", () => {
     expect(await received).toEqual({ channel, message: { text: "grüße 👋" } });
     await sub.unsubscribe();
     await untilTrue(async () => stack.rest.subscriptions() === 0, "subscription stream closed");
-    await untilTrue(async () => ((await rest.post("/", ["PUBSUB", "NUMSUB", channel])).json as { result: [string, number] }).result[1] === 0, "Redis sees no subscriber");
+    await untilTrue(
+      async () => ((await rest.post("/", ["PUBSUB", "NUMSUB", channel])).json as { result: [string, number] }).result[1] === 0,
+      "Redis sees no subscriber",
+    );
   });
 
   it("@upstash/redis psubscribe() gets pmessage events with pattern and channel", async () => {
@@ -247,7 +337,18 @@ describe("REST server program (compose's upstash-rest service)", () => {
         void child.then((r) => reject(new Error(`rest-server exited early: ${r.stderr}`)));
       });
       const proc = restClient(`http://${listen}`, token);
-      const harmful = [["SUBSCRIBE", "x"], ["PSUBSCRIBE", "*"], ["MULTI"], ["CLIENT", "REPLY", "OFF"], ["SELECT", "1"], ["BLPOP", "k", "3"], ["MONITOR"], ["HELLO", "3"], ["QUIT"], ["SHUTDOWN"]];
+      const harmful = [
+        ["SUBSCRIBE", "x"],
+        ["PSUBSCRIBE", "*"],
+        ["MULTI"],
+        ["CLIENT", "REPLY", "OFF"],
+        ["SELECT", "1"],
+        ["BLPOP", "k", "3"],
+        ["MONITOR"],
+        ["HELLO", "3"],
+        ["QUIT"],
+        ["SHUTDOWN"],
+      ];
       for (const cmd of harmful) {
         const r = await proc.post("/", cmd);
         expect(r.status, `${cmd.join(" ")}: ${r.text}`).toBe(400);

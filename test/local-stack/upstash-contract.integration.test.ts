@@ -15,7 +15,13 @@ interface Target {
 const realUrl = process.env.UPSTASH_REDIS_REST_URL;
 const realToken = process.env.UPSTASH_REDIS_REST_TOKEN;
 const targets: Target[] = [
-  { name: "local REST server + redis-server", connect: async () => { const stack = await startLocalStack(); return { ...toCreds(stack), stack }; } },
+  {
+    name: "local REST server + redis-server",
+    connect: async () => {
+      const stack = await startLocalStack();
+      return { ...toCreds(stack), stack };
+    },
+  },
 ];
 if (realUrl && realToken) {
   targets.push({ name: "real Upstash", connect: async () => ({ url: realUrl, token: realToken }) });
@@ -127,7 +133,10 @@ describe.each(targets)("Upstash REST contract: $name", (target) => {
     const res = await fetch(`${url}/multi-exec`, {
       method: "POST",
       headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-      body: JSON.stringify([["SET", k("never"), "x"], ["SET", k("never")]]),
+      body: JSON.stringify([
+        ["SET", k("never"), "x"],
+        ["SET", k("never")],
+      ]),
     });
     expect(res.status).toBe(400);
     const body = (await res.json()) as { error: string };
@@ -170,7 +179,11 @@ describe.each(targets)("Upstash REST contract: $name", (target) => {
   });
 
   it("sends integers beyond 2^53 digit for digit (the JSON text; JSON.parse would round them)", async () => {
-    const res = await fetch(url, { method: "POST", headers: { authorization: `Bearer ${token}` }, body: JSON.stringify(["INCRBY", k("bigint"), "9223372036854775807"]) });
+    const res = await fetch(url, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}` },
+      body: JSON.stringify(["INCRBY", k("bigint"), "9223372036854775807"]),
+    });
     expect(await res.text()).toBe('{"result":9223372036854775807}');
   });
 

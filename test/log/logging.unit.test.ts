@@ -21,7 +21,14 @@ describe("logging", () => {
   });
 
   it("redacts secret fields and secret values anywhere in a line", () => {
-    const c = loadConfig({ UPSTASH_REDIS_REST_URL: "https://x.upstash.io", UPSTASH_REDIS_REST_TOKEN: "tok_LOGGING_SECRET_42", GEMINI_API_KEY: "AIzaSyD-logging-test-key-000000000000" }, null);
+    const c = loadConfig(
+      {
+        UPSTASH_REDIS_REST_URL: "https://x.upstash.io",
+        UPSTASH_REDIS_REST_TOKEN: "tok_LOGGING_SECRET_42",
+        GEMINI_API_KEY: "AIzaSyD-logging-test-key-000000000000",
+      },
+      null,
+    );
     const out = captureLines();
     const log = createLogger({ destination: out });
     log.info({ token: "tok_LOGGING_SECRET_42", headers: { authorization: "Bearer tok_LOGGING_SECRET_42" }, cfg: c }, "connecting");

@@ -50,7 +50,13 @@ describe("npm run preflight", () => {
     const r = await preflightCli(h, ["--json"]);
     expect(r.exitCode).toBe(1);
     const out = JSON.parse(r.stdout) as { decision: { fallback_reason: string } } & Record<string, unknown>;
-    expect(out).toMatchObject({ ok: false, verdict: "cublas_missing", soname: "libcublas.so.12", fix: `${h.python} -m pip install nvidia-cublas-cu12`, decision: { device: "cpu", compute_type: "int8" } });
+    expect(out).toMatchObject({
+      ok: false,
+      verdict: "cublas_missing",
+      soname: "libcublas.so.12",
+      fix: `${h.python} -m pip install nvidia-cublas-cu12`,
+      decision: { device: "cpu", compute_type: "int8" },
+    });
     expect(out.decision.fallback_reason).toMatch(/^cublas_missing: /);
   });
 

@@ -22,19 +22,38 @@ const abort = verdict("cuda_abort", "smoke", "The smoke transcription aborted (S
 describe("decideDevice", () => {
   it("DEVICE=cpu never runs the preflight", async () => {
     let ran = false;
-    const d = await decideDevice({ device: "cpu", cpuThreads: 0, cores: 12, preflight: async () => { ran = true; return report(ok); } });
+    const d = await decideDevice({
+      device: "cpu",
+      cpuThreads: 0,
+      cores: 12,
+      preflight: async () => {
+        ran = true;
+        return report(ok);
+      },
+    });
     expect(ran).toBe(false);
     expect(d).toEqual({ device: "cpu", compute_type: "int8", cpu_threads: 12, fallback_reason: null, verdict: null });
   });
 
   it("auto + ok: CUDA with the compute type the smoke test proved", async () => {
-    expect(await decideDevice({ device: "auto", cpuThreads: 2, preflight: async () => report(ok) })).toMatchObject({ device: "cuda", compute_type: "int8_float16", cpu_threads: 2, fallback_reason: null });
+    expect(await decideDevice({ device: "auto", cpuThreads: 2, preflight: async () => report(ok) })).toMatchObject({
+      device: "cuda",
+      compute_type: "int8_float16",
+      cpu_threads: 2,
+      fallback_reason: null,
+    });
   });
 
   it("auto + failure: CPU int8, the reason in the result and a warning with the fix in the log", async () => {
     const { log, lines } = capture();
     const d = await decideDevice({ device: "auto", cpuThreads: 0, cores: 4, preflight: async () => report(abort), log });
-    expect(d).toEqual({ device: "cpu", compute_type: "int8", cpu_threads: 4, fallback_reason: "cuda_abort: The smoke transcription aborted (SIGABRT).", verdict: abort });
+    expect(d).toEqual({
+      device: "cpu",
+      compute_type: "int8",
+      cpu_threads: 4,
+      fallback_reason: "cuda_abort: The smoke transcription aborted (SIGABRT).",
+      verdict: abort,
+    });
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ level: 40, device: "cpu", verdict: "cuda_abort", fix: abort.fix });
   });

@@ -39,7 +39,14 @@ export class LibStore {
 export const CUBLAS12 = ["libcublas.so.12", "libcublasLt.so.12"];
 export const CUBLAS11 = ["libcublas.so.11", "libcublasLt.so.11"];
 export const CUDNN8 = ["libcudnn.so.8", "libcudnn_ops_infer.so.8", "libcudnn_cnn_infer.so.8"];
-export const CUDNN9 = ["libcudnn.so.9", "libcudnn_ops.so.9", "libcudnn_cnn.so.9", "libcudnn_graph.so.9", "libcudnn_engines_precompiled.so.9", "libcudnn_engines_runtime_compiled.so.9"];
+export const CUDNN9 = [
+  "libcudnn.so.9",
+  "libcudnn_ops.so.9",
+  "libcudnn_cnn.so.9",
+  "libcudnn_graph.so.9",
+  "libcudnn_engines_precompiled.so.9",
+  "libcudnn_engines_runtime_compiled.so.9",
+];
 
 export interface HostSpec {
   /** nvidia-smi scenario (test/fixtures/gpu-host/scenarios), or null: no nvidia-smi at all. */
@@ -140,7 +147,10 @@ export function makeHost(root: string, store: LibStore, python: string, spec: Ho
 /** One JSON object per line of the faster_whisper double's call log (absent file: none). */
 export function readCalls(path: string): Array<Record<string, unknown>> {
   if (!existsSync(path)) return [];
-  return readFileSync(path, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+  return readFileSync(path, "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 export function makeRoot(): string {

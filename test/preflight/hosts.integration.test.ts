@@ -165,11 +165,18 @@ describe("tier 1: the sonames the installed ctranslate2 needs, dlopened in a chi
   });
 
   it("4.5-4.6.2 with one cuDNN 9 library missing: names exactly that one", async () => {
-    const h = host({ nvidiaSmi: H100, ct2Version: "4.6.2", pipLibs: { "nvidia/cublas/lib": CUBLAS12, "nvidia/cudnn/lib": CUDNN9.filter((s) => s !== "libcudnn_cnn.so.9") } });
+    const h = host({
+      nvidiaSmi: H100,
+      ct2Version: "4.6.2",
+      pipLibs: { "nvidia/cublas/lib": CUBLAS12, "nvidia/cudnn/lib": CUDNN9.filter((s) => s !== "libcudnn_cnn.so.9") },
+    });
     const r = await runPreflight(h.options());
     expect(r.verdict).toMatchObject({ code: "cudnn_missing", soname: "libcudnn_cnn.so.9", cudnnMajor: 9 });
     expect(r.verdict.message).toMatch(/cuDNN 9 is missing: libcudnn_cnn\.so\.9 cannot be loaded/);
-    expect(r.facts.libraries?.libraries.find((l) => l.soname === "libcudnn_ops.so.9")).toMatchObject({ ok: true, path: join(h.sitePackages, "nvidia/cudnn/lib/libcudnn_ops.so.9") });
+    expect(r.facts.libraries?.libraries.find((l) => l.soname === "libcudnn_ops.so.9")).toMatchObject({
+      ok: true,
+      path: join(h.sitePackages, "nvidia/cudnn/lib/libcudnn_ops.so.9"),
+    });
   });
 
   it(">= 4.6.3 needs no cuDNN: cuBLAS 12 alone passes, and the smoke test runs", async () => {

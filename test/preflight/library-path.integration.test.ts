@@ -12,7 +12,11 @@ let h: Host;
 beforeAll(() => {
   root = makeRoot();
   store = new LibStore(root);
-  h = makeHost(root, store, basePython(), { nvidiaSmi: null, ct2Version: null, pipLibs: { "nvidia/cublas/lib": CUBLAS12, "nvidia/cuda_runtime/lib": ["libcudart.so.12"] } });
+  h = makeHost(root, store, basePython(), {
+    nvidiaSmi: null,
+    ct2Version: null,
+    pipLibs: { "nvidia/cublas/lib": CUBLAS12, "nvidia/cuda_runtime/lib": ["libcudart.so.12"] },
+  });
   mkdirSync(join(h.sitePackages, "nvidia", "not_a_lib_package")); // no lib/ inside: skipped
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -33,8 +37,15 @@ describe("LD_LIBRARY_PATH for the sidecar", () => {
 
   it("a child spawned with that value loads the pip library; without it, it cannot", async () => {
     const lib = await sidecarLibraryEnv(h.python, h.env, { timeoutMs: 20_000 });
-    const withPath = await checkLibraries(["libcublas.so.12"], { python: h.python, env: { ...h.env, LD_LIBRARY_PATH: lib.LD_LIBRARY_PATH }, timeoutMs: 20_000 });
-    expect(withPath.status === "ok" && withPath.report.libraries[0]).toMatchObject({ ok: true, path: join(h.sitePackages, "nvidia/cublas/lib/libcublas.so.12") });
+    const withPath = await checkLibraries(["libcublas.so.12"], {
+      python: h.python,
+      env: { ...h.env, LD_LIBRARY_PATH: lib.LD_LIBRARY_PATH },
+      timeoutMs: 20_000,
+    });
+    expect(withPath.status === "ok" && withPath.report.libraries[0]).toMatchObject({
+      ok: true,
+      path: join(h.sitePackages, "nvidia/cublas/lib/libcublas.so.12"),
+    });
     const without = await checkLibraries(["libcublas.so.12"], { python: h.python, env: h.env, timeoutMs: 20_000 });
     const failed = without.status === "ok" ? without.report.libraries[0] : undefined;
     expect(failed?.ok).toBe(false);

@@ -31,7 +31,11 @@ describe("parseGpuCsv", () => {
   });
 
   it("ignores the driver's failure text", () => {
-    expect(parseGpuCsv("NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. Make sure that the latest NVIDIA driver is installed and running.\n")).toEqual([]);
+    expect(
+      parseGpuCsv(
+        "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. Make sure that the latest NVIDIA driver is installed and running.\n",
+      ),
+    ).toEqual([]);
   });
 
   it("visibleGpu follows CUDA_VISIBLE_DEVICES by index or UUID", () => {

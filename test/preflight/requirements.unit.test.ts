@@ -27,7 +27,9 @@ describe("requirementsFor: the CUDA stack of each ctranslate2 range", () => {
       const r = requirementsFor(v);
       expect(r).toMatchObject({ range: "4.5-4.6.2", cudaMajor: 12, minDriver: "525.60.13" });
       expect(r.cudnn?.major).toBe(9);
-      expect(r.cudnn?.sonames).toEqual(expect.arrayContaining(["libcudnn_ops.so.9", "libcudnn_cnn.so.9", "libcudnn_graph.so.9", "libcudnn_engines_precompiled.so.9"]));
+      expect(r.cudnn?.sonames).toEqual(
+        expect.arrayContaining(["libcudnn_ops.so.9", "libcudnn_cnn.so.9", "libcudnn_graph.so.9", "libcudnn_engines_precompiled.so.9"]),
+      );
     }
   });
 
@@ -46,7 +48,13 @@ describe("requirementsFor: the CUDA stack of each ctranslate2 range", () => {
   });
 
   it("requiredSonames: cuBLAS first, then cuDNN", () => {
-    expect(requiredSonames(requirementsFor("4.4.0"))).toEqual(["libcublas.so.12", "libcublasLt.so.12", "libcudnn.so.8", "libcudnn_ops_infer.so.8", "libcudnn_cnn_infer.so.8"]);
+    expect(requiredSonames(requirementsFor("4.4.0"))).toEqual([
+      "libcublas.so.12",
+      "libcublasLt.so.12",
+      "libcudnn.so.8",
+      "libcudnn_ops_infer.so.8",
+      "libcudnn_cnn_infer.so.8",
+    ]);
   });
 });
 
@@ -63,7 +71,14 @@ describe("driver versions", () => {
 
 describe("compute types and word matching", () => {
   it("ranks the CUDA types the GPU supports, float16 first", () => {
-    expect(cudaComputeCandidates(["float32", "int8", "int8_float32", "float16", "int8_float16", "bfloat16"])).toEqual(["float16", "int8_float16", "bfloat16", "int8_float32", "int8", "float32"]);
+    expect(cudaComputeCandidates(["float32", "int8", "int8_float32", "float16", "int8_float16", "bfloat16"])).toEqual([
+      "float16",
+      "int8_float16",
+      "bfloat16",
+      "int8_float32",
+      "int8",
+      "float32",
+    ]);
     expect(cudaComputeCandidates(["float32", "int8", "int8_float32"])).toEqual(["int8_float32", "int8", "float32"]);
     expect(cudaComputeCandidates(null)).toEqual(["float16"]);
   });

@@ -60,15 +60,41 @@ describe("queue admin CLI", () => {
     const empty = join(dir, "empty.ogg");
     writeFileSync(empty, "");
     const misuse = [
-      ["frobnicate"], ["stats", "--bogus"], ["--id"],
-      ["push"], ["push", file, "extra"], ["push", file, "--priority", "urgent"], ["push", file, "--id", "bad id"], ["push", file, "--id", ""],
-      ["push", "https://example.com/v.ogg", "--id", "x".repeat(129)], ["push", dir], ["push", empty], ["push", join(dir, "missing.ogg")],
-      ["push", file, "--options", "[1]"], ["push", file, "--options", '{"audio_key":"k"}'], ["push", file, "--state", "queued"],
-      ["list", "extra"], ["list", "--state", "sleeping"], ["list", "--priority", "high"],
-      ["show"], ["show", "a", "b"], ["show", "bad/id"], ["show", "a", "--yes"],
-      ["errors", "x"], ["errors", "--id", "a"], ["stats", "x"], ["workers", "x"], ["workers", "--all-dead"],
-      ["retry"], ["retry", "a", "--all-dead"], ["retry", "a", "bad id"], ["retry", "a", "--state", "dead"],
-      ["purge"], ["purge", "x", "--yes"], ["purge", "--state", "nope", "--yes"], ["purge", "--all-dead", "--yes"],
+      ["frobnicate"],
+      ["stats", "--bogus"],
+      ["--id"],
+      ["push"],
+      ["push", file, "extra"],
+      ["push", file, "--priority", "urgent"],
+      ["push", file, "--id", "bad id"],
+      ["push", file, "--id", ""],
+      ["push", "https://example.com/v.ogg", "--id", "x".repeat(129)],
+      ["push", dir],
+      ["push", empty],
+      ["push", join(dir, "missing.ogg")],
+      ["push", file, "--options", "[1]"],
+      ["push", file, "--options", '{"audio_key":"k"}'],
+      ["push", file, "--state", "queued"],
+      ["list", "extra"],
+      ["list", "--state", "sleeping"],
+      ["list", "--priority", "high"],
+      ["show"],
+      ["show", "a", "b"],
+      ["show", "bad/id"],
+      ["show", "a", "--yes"],
+      ["errors", "x"],
+      ["errors", "--id", "a"],
+      ["stats", "x"],
+      ["workers", "x"],
+      ["workers", "--all-dead"],
+      ["retry"],
+      ["retry", "a", "--all-dead"],
+      ["retry", "a", "bad id"],
+      ["retry", "a", "--state", "dead"],
+      ["purge"],
+      ["purge", "x", "--yes"],
+      ["purge", "--state", "nope", "--yes"],
+      ["purge", "--all-dead", "--yes"],
     ];
     // A queue nobody answers: a command that got as far as contacting it would exit 1, not 2.
     const unreachable = { UPSTASH_REDIS_REST_URL: "http://127.0.0.1:9", UPSTASH_REDIS_REST_TOKEN: "unreachable-token" };
@@ -100,7 +126,11 @@ describe("queue admin CLI", () => {
   });
 
   it("exits 1 with a typed error when no queue is configured or running", async () => {
-    const r = await execa("node", ["--import", "tsx", "scripts/queue.ts", "stats"], { env: { PATH: process.env.PATH ?? "", XDG_CACHE_HOME: dir, UPSTASH_REDIS_REST_URL: "", UPSTASH_REDIS_REST_TOKEN: "" }, reject: false, extendEnv: false });
+    const r = await execa("node", ["--import", "tsx", "scripts/queue.ts", "stats"], {
+      env: { PATH: process.env.PATH ?? "", XDG_CACHE_HOME: dir, UPSTASH_REDIS_REST_URL: "", UPSTASH_REDIS_REST_TOKEN: "" },
+      reject: false,
+      extendEnv: false,
+    });
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toMatch(/queue_not_configured/);
   });

@@ -33,7 +33,10 @@ const silent = createLogger({ level: "silent" });
 
 function consumerFor(q: VoiceQueue, handler: JobHandler, id = "w", opts: { extendEveryMs?: number; log?: ReturnType<typeof createLogger> } = {}) {
   const registry = new WorkerRegistry(q, { id, mode: "queue", version: "test" }, 30_000);
-  return { registry, consumer: new QueueConsumer(q, registry, handler, { idleMinMs: 5, idleMaxMs: 20, log: opts.log ?? silent, extendEveryMs: opts.extendEveryMs }) };
+  return {
+    registry,
+    consumer: new QueueConsumer(q, registry, handler, { idleMinMs: 5, idleMaxMs: 20, log: opts.log ?? silent, extendEveryMs: opts.extendEveryMs }),
+  };
 }
 
 describe("queue consumer", () => {
@@ -49,7 +52,14 @@ describe("queue consumer", () => {
       return { echo: job.payload.input.audio };
     };
     // Two consumers, each with its own Upstash client, as two worker processes would have.
-    const clients = [0, 1].map(() => new VoiceQueue(createUpstashClient({ url: stack.env.UPSTASH_REDIS_REST_URL, token: new Secret(stack.env.UPSTASH_REDIS_REST_TOKEN), timeoutMs: 5000 }), prefix, testPolicy));
+    const clients = [0, 1].map(
+      () =>
+        new VoiceQueue(
+          createUpstashClient({ url: stack.env.UPSTASH_REDIS_REST_URL, token: new Secret(stack.env.UPSTASH_REDIS_REST_TOKEN), timeoutMs: 5000 }),
+          prefix,
+          testPolicy,
+        ),
+    );
     const stop = new AbortController();
     const workers = clients.map((q, i) => consumerFor(q, handler, `w${i}`).consumer);
     const running = workers.map((c) => c.run(stop.signal));
@@ -76,7 +86,12 @@ describe("queue consumer", () => {
     const { consumer } = consumerFor(q, async (job) => void seen.push(job.id));
     const outcomes = [];
     for (let i = 0; i < 4; i++) outcomes.push(await consumer.processNext());
-    expect(outcomes.map((o) => [o.id, o.outcome])).toEqual([["garbage", "failed"], ["two-sources", "failed"], ["no-input", "failed"], ["good", "done"]]);
+    expect(outcomes.map((o) => [o.id, o.outcome])).toEqual([
+      ["garbage", "failed"],
+      ["two-sources", "failed"],
+      ["no-input", "failed"],
+      ["good", "done"],
+    ]);
     expect(seen).toEqual(["good"]);
     const dead = await new QueueAdmin(q).deadLetter();
     expect(dead.every((d) => d.last_error?.code === "invalid_job")).toBe(true);
@@ -105,11 +120,16 @@ describe("queue consumer", () => {
     let aborted = false;
     let markStarted = () => {};
     const started = new Promise<void>((resolve) => (markStarted = resolve));
-    const { consumer } = consumerFor(q, async (_job, ctx) => {
-      markStarted();
-      await new Promise<void>((resolve) => ctx.signal.addEventListener("abort", () => ((aborted = true), resolve())));
-      return { text: "late" };
-    }, "slow-worker", { extendEveryMs: 400 });
+    const { consumer } = consumerFor(
+      q,
+      async (_job, ctx) => {
+        markStarted();
+        await new Promise<void>((resolve) => ctx.signal.addEventListener("abort", () => ((aborted = true), resolve())));
+        return { text: "late" };
+      },
+      "slow-worker",
+      { extendEveryMs: 400 },
+    );
     const run = consumer.processNext();
     await started;
     // Another worker takes the job over (as after an expiry) by rewriting the lease token.
@@ -144,10 +164,22 @@ describe("queue consumer", () => {
     const q = queueOn(stack);
     // The registry's clock decides when the record is due; Redis's own TTL decides when it expires.
     const clock = fakeClock();
-    const registry = new WorkerRegistry(q, { id: "gpu-worker-1", mode: "queue", version: "1.2.3", device: "cuda", compute_type: "float16" }, 200, async () => ({ name: "NVIDIA H100 80GB HBM3", memory_used_mb: 1024, memory_total_mb: 81559, utilization_pct: 12 }), clock.now);
+    const registry = new WorkerRegistry(
+      q,
+      { id: "gpu-worker-1", mode: "queue", version: "1.2.3", device: "cuda", compute_type: "float16" },
+      200,
+      async () => ({ name: "NVIDIA H100 80GB HBM3", memory_used_mb: 1024, memory_total_mb: 81559, utilization_pct: 12 }),
+      clock.now,
+    );
     await registry.heartbeat(true);
     const [w] = await listWorkers(q);
-    expect(w).toMatchObject({ id: "gpu-worker-1", device: "cuda", compute_type: "float16", version: "1.2.3", gpu: { name: "NVIDIA H100 80GB HBM3", memory_total_mb: 81559 } });
+    expect(w).toMatchObject({
+      id: "gpu-worker-1",
+      device: "cuda",
+      compute_type: "float16",
+      version: "1.2.3",
+      gpu: { name: "NVIDIA H100 80GB HBM3", memory_total_mb: 81559 },
+    });
     expect(registry.piggyback()).toBe(""); // written just now: nothing to carry
     clock.advance(250);
     const carried = registry.piggyback();

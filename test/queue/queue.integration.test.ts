@@ -35,7 +35,13 @@ describe("voice queue operations", () => {
   it("claims by priority, FIFO within a priority", async () => {
     const clock = fakeClock();
     const q = queueOn(stack, { now: clock.now });
-    for (const [id, priority] of [["l1", "low"], ["n1", "normal"], ["h1", "high"], ["n2", "normal"], ["h2", "high"]] as const) {
+    for (const [id, priority] of [
+      ["l1", "low"],
+      ["n1", "normal"],
+      ["h1", "high"],
+      ["n2", "normal"],
+      ["h2", "high"],
+    ] as const) {
       await q.enqueue(urlJob(id), { id, priority });
       clock.advance(5);
     }
@@ -54,7 +60,13 @@ describe("voice queue operations", () => {
     const ids = fc.uniqueArray(fc.stringMatching(/^[A-Za-z0-9._:-]{1,12}$/), { minLength: 2, maxLength: 12 });
     await fc.assert(
       fc.asyncProperty(
-        ids.chain((list) => fc.tuple(fc.constant(list), fc.array(fc.constantFrom("high", "normal", "low"), { minLength: list.length, maxLength: list.length }), fc.array(fc.constantFrom(0, 0, 0, 1, -3), { minLength: list.length, maxLength: list.length }))),
+        ids.chain((list) =>
+          fc.tuple(
+            fc.constant(list),
+            fc.array(fc.constantFrom("high", "normal", "low"), { minLength: list.length, maxLength: list.length }),
+            fc.array(fc.constantFrom(0, 0, 0, 1, -3), { minLength: list.length, maxLength: list.length }),
+          ),
+        ),
         async ([list, priorities, steps]) => {
           const clock = fakeClock();
           const q = queueOn(stack, { now: clock.now });
@@ -63,7 +75,10 @@ describe("voice queue operations", () => {
             clock.advance(steps[i]!);
           }
           const rank = { high: 0, normal: 1, low: 2 } as const;
-          const expected = list.map((id, i) => ({ id, r: rank[priorities[i]!] })).sort((a, b) => a.r - b.r).map((j) => j.id);
+          const expected = list
+            .map((id, i) => ({ id, r: rank[priorities[i]!] }))
+            .sort((a, b) => a.r - b.r)
+            .map((j) => j.id);
           const order: string[] = [];
           for (let c = await q.claim("w"); c.job; c = await q.claim("w")) order.push(c.job.id);
           expect(order).toEqual(expected);

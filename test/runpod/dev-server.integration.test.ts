@@ -49,12 +49,15 @@ describe("RunPod dev server: the client routes runpod-sdk calls", () => {
     expect(await take.json()).toEqual({ id, input: { audio: "x" }, webhook: "https://example.com/hook" });
     expect((await worker("job-take-batch/w1?batch_size=3&job_in_progress=1")).status).toBe(204);
 
-    const post = (path: string, body: unknown) => worker(path, { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/x-www-form-urlencoded" } });
+    const post = (path: string, body: unknown) =>
+      worker(path, { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/x-www-form-urlencoded" } });
     await post(`job-done/w1/${id}?isStream=false`, { status: "IN_PROGRESS", output: { stage: "decode" } });
     expect(await ep.status(id)).toMatchObject({ status: "IN_PROGRESS", output: { stage: "decode" } });
     await post(`job-stream/w1/${id}?isStream=false`, { output: "a" });
     await post(`job-stream/w1/${id}?isStream=false`, { output: "b" });
-    const firstRead = (await (await fetch(`${dev.baseUrl}/${dev.endpointId}/stream/${id}`, { headers: { authorization: `Bearer ${dev.apiKey}` } })).json()) as { stream: unknown[] };
+    const firstRead = (await (await fetch(`${dev.baseUrl}/${dev.endpointId}/stream/${id}`, { headers: { authorization: `Bearer ${dev.apiKey}` } })).json()) as {
+      stream: unknown[];
+    };
     expect(firstRead.stream).toEqual([{ output: "a" }, { output: "b" }]);
     await post(`job-stream/w1/${id}?isStream=false`, { output: "c" });
     await post(`job-done/w1/${id}?isStream=true`, { output: { text: "abc" } });
@@ -143,7 +146,10 @@ describe("RunPod dev server: the client routes runpod-sdk calls", () => {
       expect(timed.heartbeatGaps("w9", 1.2)).toEqual([{ afterMs: 300, gapMs: 1400 }]);
       expect(timed.store.workers.get("w9")!.pings[1]!.jobIds).toEqual(["a", "b"]);
       now += 1300;
-      expect(timed.heartbeatGaps("w9", 1.2, true)).toEqual([{ afterMs: 300, gapMs: 1400 }, { afterMs: 1700, gapMs: 1300 }]); // the silence since the last ping counts too
+      expect(timed.heartbeatGaps("w9", 1.2, true)).toEqual([
+        { afterMs: 300, gapMs: 1400 },
+        { afterMs: 1700, gapMs: 1300 },
+      ]); // the silence since the last ping counts too
       now += 100;
       expect(timed.heartbeatGaps("w9", 1.5, true)).toEqual([]);
     } finally {

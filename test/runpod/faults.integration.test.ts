@@ -49,7 +49,9 @@ describe("RunPod worker under platform faults", () => {
     await until(() => workerRequests(dev, "job-done").length === 1, 15_000, "the job after the 429s");
     const takes = workerRequests(dev, "job-take");
     expect(takes.slice(0, 4).map((t) => t.status)).toEqual([429, 429, 429, 200]);
-    const waits = logLines(worker).filter((l) => l.msg.includes("throttled")).map((l) => l.waitMs);
+    const waits = logLines(worker)
+      .filter((l) => l.msg.includes("throttled"))
+      .map((l) => l.waitMs);
     expect(waits).toEqual([160, 160, 160]); // the SDK sleeps 5 s after every 429, never longer
     gaps(takes.slice(0, 4).map((t) => t.at)).forEach((g) => expect(g).toBeGreaterThanOrEqual(155));
   });
@@ -72,7 +74,9 @@ describe("RunPod worker under platform faults", () => {
     takes = workerRequests(dev, "job-take");
     const failedAt = takes.findIndex((t) => t.status === 500);
     expect(takes[failedAt + 1]!.at - takes[failedAt]!.at).toBeGreaterThanOrEqual(1490);
-    const waits = logLines(worker).filter((l) => l.msg.startsWith("job-take") && l.waitMs !== undefined).map((l) => l.waitMs);
+    const waits = logLines(worker)
+      .filter((l) => l.msg.startsWith("job-take") && l.waitMs !== undefined)
+      .map((l) => l.waitMs);
     expect(waits).toEqual([1000, 1500]);
   });
 
@@ -80,10 +84,16 @@ describe("RunPod worker under platform faults", () => {
     dev.faults.take500 = 6;
     worker = startWorker(dev, runners.echo(), { timing: { errorBaseMs: 100, errorMaxMs: 400 }, random: () => 0 });
     await until(() => workerRequests(dev, "job-take").length >= 7, 15_000, "takes after the 500s");
-    const spacing = gaps(workerRequests(dev, "job-take").slice(0, 7).map((t) => t.at));
+    const spacing = gaps(
+      workerRequests(dev, "job-take")
+        .slice(0, 7)
+        .map((t) => t.at),
+    );
     const expected = [80, 160, 320, 320, 320, 320]; // 100 doubling, capped at 400, jitter down to 80 %
     spacing.forEach((s, i) => expect(s).toBeGreaterThanOrEqual(expected[i]! - 5));
-    const waits = logLines(worker).filter((l) => l.msg.startsWith("job-take failed")).map((l) => l.waitMs);
+    const waits = logLines(worker)
+      .filter((l) => l.msg.startsWith("job-take failed"))
+      .map((l) => l.waitMs);
     expect(waits).toEqual(expected);
   });
 
@@ -98,7 +108,9 @@ describe("RunPod worker under platform faults", () => {
     await until(() => dev.job(id)!.status === "COMPLETED", 20_000, "the job after the outage");
     const firstGood = workerRequests(dev, "job-take").find((t) => t.status === 200)!;
     expect(firstGood.at - recovered).toBeLessThanOrEqual(5000 + 1000); // at most one capped wait, plus slack for a loaded machine
-    const waits = logLines(worker).filter((l) => l.msg.startsWith("job-take failed")).map((l) => l.waitMs!);
+    const waits = logLines(worker)
+      .filter((l) => l.msg.startsWith("job-take failed"))
+      .map((l) => l.waitMs!);
     expect(Math.max(...waits)).toBeLessThanOrEqual(5000);
   }, 40_000);
 
@@ -157,13 +169,16 @@ describe("RunPod worker under platform faults", () => {
     dev = await startRunpodDevServer({ takeWaitMs: 1000, stopWaitMs: 1000, pingIntervalMs: 1000 });
     let windingDown = false;
     let finishedAt = 0;
-    worker = startWorker(dev, runners.fn(async (job, ctx) => {
-      await childSleep(30, ctx.signal).catch(() => undefined);
-      windingDown = true;
-      await childSleep(3.5, new AbortController().signal); // e.g. the sidecar finishing its segment
-      finishedAt = Date.now();
-      return { late: job.id };
-    }));
+    worker = startWorker(
+      dev,
+      runners.fn(async (job, ctx) => {
+        await childSleep(30, ctx.signal).catch(() => undefined);
+        windingDown = true;
+        await childSleep(3.5, new AbortController().signal); // e.g. the sidecar finishing its segment
+        finishedAt = Date.now();
+        return { late: job.id };
+      }),
+    );
     const ep = endpoint();
     const { id } = await ep.run({ input: {} });
     await until(() => dev.store.workers.get("pod-1")?.pings.some((p) => p.jobIds.includes(id)) === true, 10_000, "a ping naming the job");

@@ -32,10 +32,13 @@ const spawn = (...args: Parameters<typeof startWorker>) => {
 describe("RunPod worker lifecycle", () => {
   it("the heartbeat keeps its interval (+-20 %) while a long job waits on a child process, and names the job", async () => {
     dev = await startRunpodDevServer({ pingIntervalMs: 1000, takeWaitMs: 1000, stopWaitMs: 1000 });
-    const w = spawn(dev, runners.fn(async (_job, ctx) => {
-      await childSleep(3.5, ctx.signal);
-      return { ok: true };
-    }));
+    const w = spawn(
+      dev,
+      runners.fn(async (_job, ctx) => {
+        await childSleep(3.5, ctx.signal);
+        return { ok: true };
+      }),
+    );
     const r = await endpoint(dev).runSync({ input: { long: true } }, 30_000);
     expect(r.status).toBe("COMPLETED");
     await w.stop();
@@ -60,12 +63,16 @@ describe("RunPod worker lifecycle", () => {
     dev = await startRunpodDevServer({ takeWaitMs: 500, stopWaitMs: 500, pingIntervalMs: 1000 });
     let started = false;
     let stopping: AbortSignal | null = null;
-    const w = spawn(dev, runners.fn(async (job, ctx) => {
-      started = true;
-      stopping = ctx.stopping;
-      await childSleep(2, ctx.signal); // four times SHUTDOWN_GRACE_MS
-      return { finished: job.id, sawStopping: ctx.stopping.aborted, aborted: ctx.signal.aborted };
-    }), { env: { SHUTDOWN_GRACE_MS: "500" } });
+    const w = spawn(
+      dev,
+      runners.fn(async (job, ctx) => {
+        started = true;
+        stopping = ctx.stopping;
+        await childSleep(2, ctx.signal); // four times SHUTDOWN_GRACE_MS
+        return { finished: job.id, sawStopping: ctx.stopping.aborted, aborted: ctx.signal.aborted };
+      }),
+      { env: { SHUTDOWN_GRACE_MS: "500" } },
+    );
     const ep = endpoint(dev);
     const { id } = await ep.run({ input: {} });
     await until(() => started, 10_000, "the job running");
@@ -86,13 +93,17 @@ describe("RunPod worker lifecycle", () => {
     dev = await startRunpodDevServer({ takeWaitMs: 500, stopWaitMs: 500 });
     const running = new Set<string>();
     let overlap = 0;
-    const w = spawn(dev, runners.fn(async (job, ctx) => {
-      running.add(job.id);
-      overlap = Math.max(overlap, running.size);
-      await childSleep(0.6, ctx.signal);
-      running.delete(job.id);
-      return { n: (job.input as { n: number }).n };
-    }), { env: { CONCURRENCY: "2" } });
+    const w = spawn(
+      dev,
+      runners.fn(async (job, ctx) => {
+        running.add(job.id);
+        overlap = Math.max(overlap, running.size);
+        await childSleep(0.6, ctx.signal);
+        running.delete(job.id);
+        return { n: (job.input as { n: number }).n };
+      }),
+      { env: { CONCURRENCY: "2" } },
+    );
     const a = dev.enqueue({ n: 1 });
     const b = dev.enqueue({ n: 2 });
     const c = dev.enqueue({ n: 3 });
@@ -109,7 +120,16 @@ describe("RunPod worker lifecycle", () => {
   });
 
   it("RUNPOD_PING_INTERVAL outside 1000-60000 ms: the config still loads (no exit 2), the worker warns and pings at the clamped interval", async () => {
-    for (const [asked, used] of [["0", 1000], ["-5", 1000], ["500", 1000], ["999", 1000], ["1000", 1000], ["1500", 1500], ["60000", 60000], ["99999999999", 60000]] as const) {
+    for (const [asked, used] of [
+      ["0", 1000],
+      ["-5", 1000],
+      ["500", 1000],
+      ["999", 1000],
+      ["1000", 1000],
+      ["1500", 1500],
+      ["60000", 60000],
+      ["99999999999", 60000],
+    ] as const) {
       const cfg = loadConfig({ RUNPOD_PING_INTERVAL: asked }, null);
       expect(pingIntervalMs(cfg.RUNPOD_PING_INTERVAL).ms, asked).toBe(used);
     }
@@ -118,7 +138,9 @@ describe("RunPod worker lifecycle", () => {
     dev = await startRunpodDevServer({ pingIntervalMs: 200, takeWaitMs: 500, stopWaitMs: 500 });
     const w = spawn(dev, runners.echo());
     await until(() => dev!.pingTimes("pod-1").length >= 3, 10_000, "three pings");
-    const warning = w.logs.lines.map((l) => JSON.parse(l) as { level: number; msg: string; asked?: number; usingMs?: number }).find((l) => l.msg.includes("RUNPOD_PING_INTERVAL"))!;
+    const warning = w.logs.lines
+      .map((l) => JSON.parse(l) as { level: number; msg: string; asked?: number; usingMs?: number })
+      .find((l) => l.msg.includes("RUNPOD_PING_INTERVAL"))!;
     expect(warning).toMatchObject({ level: 40, asked: 200, usingMs: 1000 });
     const times = dev.pingTimes("pod-1");
     for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(900);

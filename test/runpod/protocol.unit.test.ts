@@ -80,18 +80,31 @@ describe("job-done bodies (the SDK's run_job conventions)", () => {
 describe("waits after a failed job-take or job-stop poll (runpod-python 1.12: 5 s after a 429, at once otherwise)", () => {
   it("with the default timings no wait exceeds the SDK's 5 s, or 10 s when the platform sends Retry-After; none is a hot loop", () => {
     fc.assert(
-      fc.property(fc.boolean(), fc.integer({ min: 1, max: 10_000 }), fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), (throttled, failures, r) => {
-        const wait = retryDelayMs({ throttled, failures }, DEFAULT_TIMING, () => r);
-        expect(wait).toBeGreaterThanOrEqual(800);
-        expect(wait).toBeLessThanOrEqual(5000);
-      }),
+      fc.property(
+        fc.boolean(),
+        fc.integer({ min: 1, max: 10_000 }),
+        fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+        (throttled, failures, r) => {
+          const wait = retryDelayMs({ throttled, failures }, DEFAULT_TIMING, () => r);
+          expect(wait).toBeGreaterThanOrEqual(800);
+          expect(wait).toBeLessThanOrEqual(5000);
+        },
+      ),
     );
     fc.assert(
-      fc.property(fc.boolean(), fc.integer({ min: 1, max: 100 }), fc.oneof(fc.nat({ max: 10 ** 9 }).map(String), fc.date({ noInvalidDate: true, min: new Date("1970-01-01T00:00:00Z"), max: new Date("2200-01-01T00:00:00Z") }).map((d) => d.toUTCString())), (throttled, failures, header) => {
-        const wait = retryDelayMs({ throttled, failures, retryAfter: header }, DEFAULT_TIMING, Math.random, Date.now());
-        expect(wait).toBeGreaterThanOrEqual(1000);
-        expect(wait).toBeLessThanOrEqual(10_000);
-      }),
+      fc.property(
+        fc.boolean(),
+        fc.integer({ min: 1, max: 100 }),
+        fc.oneof(
+          fc.nat({ max: 10 ** 9 }).map(String),
+          fc.date({ noInvalidDate: true, min: new Date("1970-01-01T00:00:00Z"), max: new Date("2200-01-01T00:00:00Z") }).map((d) => d.toUTCString()),
+        ),
+        (throttled, failures, header) => {
+          const wait = retryDelayMs({ throttled, failures, retryAfter: header }, DEFAULT_TIMING, Math.random, Date.now());
+          expect(wait).toBeGreaterThanOrEqual(1000);
+          expect(wait).toBeLessThanOrEqual(10_000);
+        },
+      ),
     );
     // A header it cannot read counts as none: still bounded by the SDK's 5 s.
     fc.assert(

@@ -15,15 +15,22 @@ describe("--serve-api: the RunPod-style test API", () => {
     api = null;
   });
   const call = async (path: string, body?: unknown, method = body === undefined ? "GET" : "POST") => {
-    const res = await fetch(`${api!.url}${path}`, { method, body: body === undefined ? undefined : JSON.stringify(body), headers: { "content-type": "application/json" } });
+    const res = await fetch(`${api!.url}${path}`, {
+      method,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      headers: { "content-type": "application/json" },
+    });
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };
 
   it("POST /runsync returns {id, status, output} or the FAILED error", async () => {
-    api = await serveApi(runners.fn(async (job) => {
-      if ((job.input as { fail?: boolean }).fail) throw new Error("boom");
-      return { echo: job.input };
-    }), { port: 0, log: quietLog() });
+    api = await serveApi(
+      runners.fn(async (job) => {
+        if ((job.input as { fail?: boolean }).fail) throw new Error("boom");
+        return { echo: job.input };
+      }),
+      { port: 0, log: quietLog() },
+    );
     const ok = await call("/runsync", { input: { a: 1 } });
     expect(ok.status).toBe(200);
     expect(ok.body).toEqual({ id: ok.body.id, status: "COMPLETED", output: { echo: { a: 1 } } });
@@ -34,12 +41,15 @@ describe("--serve-api: the RunPod-style test API", () => {
   });
 
   it("POST /run queues, /status and /stream follow the job (GET and POST), /cancel stops it", async () => {
-    api = await serveApi(runners.fn(async (job, ctx) => {
-      ctx.stream({ seg: 1 });
-      ctx.stream({ seg: 2 });
-      await childSleep((job.input as { s: number }).s, ctx.signal);
-      return { done: true };
-    }), { port: 0, log: quietLog() });
+    api = await serveApi(
+      runners.fn(async (job, ctx) => {
+        ctx.stream({ seg: 1 });
+        ctx.stream({ seg: 2 });
+        await childSleep((job.input as { s: number }).s, ctx.signal);
+        return { done: true };
+      }),
+      { port: 0, log: quietLog() },
+    );
     const queued = await call("/run", { input: { s: 0.4 } });
     expect(queued.body).toEqual({ id: queued.body.id, status: "IN_QUEUE" });
     const id = String(queued.body.id);
@@ -53,7 +63,11 @@ describe("--serve-api: the RunPod-style test API", () => {
     }
     // A streamed job ends as on the platform: the full result is the last chunk, the output every chunk.
     expect(st.body).toEqual({ id, status: "COMPLETED", output: [{ seg: 1 }, { seg: 2 }, { done: true }] });
-    expect((await call(`/stream/${id}`)).body).toEqual({ id, status: "COMPLETED", stream: [{ output: { seg: 1 } }, { output: { seg: 2 } }, { output: { done: true } }] });
+    expect((await call(`/stream/${id}`)).body).toEqual({
+      id,
+      status: "COMPLETED",
+      stream: [{ output: { seg: 1 } }, { output: { seg: 2 } }, { output: { done: true } }],
+    });
 
     const long = await call("/run", { input: { s: 30 } });
     const longId = String(long.body.id);

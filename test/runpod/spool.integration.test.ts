@@ -32,7 +32,11 @@ const spawn = (...args: Parameters<typeof startWorker>) => {
 const endpoint = () => runpodSdk(dev.apiKey, { baseUrl: dev.baseUrl }).endpoint(dev.endpointId)!;
 // Spooled results only (a .tmp- file is a write in progress).
 const spoolFiles = (dir: string) =>
-  existsSync(dir) ? readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile() && e.name.endsWith(".json")).map((e) => join(e.parentPath, e.name)) : [];
+  existsSync(dir)
+    ? readdirSync(dir, { recursive: true, withFileTypes: true })
+        .filter((e) => e.isFile() && e.name.endsWith(".json"))
+        .map((e) => join(e.parentPath, e.name))
+    : [];
 const said = (w: RunningWorker, text: string) => logLines(w).find((l) => l.msg.includes(text));
 const mode = (path: string) => statSync(path).mode & 0o777;
 const finalPosts = (id: string) => workerRequests(dev, "job-done").filter((r) => r.path.endsWith(`/${id}`));
@@ -91,7 +95,11 @@ describe("the result spool", () => {
   it("a result that does not fit RUNPOD_SPOOL_MAX_MB, without Upstash: reported LOST at error level, never said to be kept", async () => {
     dev.faults.jobDone500 = 1_000_000;
     const big = "x".repeat(1_200_000);
-    const bare = spawn(dev, runners.fn(async () => ({ big })), { keepUndeliverable: false, env: { RUNPOD_SPOOL_MAX_MB: "1" }, timing: { postAttempts: 1 } });
+    const bare = spawn(
+      dev,
+      runners.fn(async () => ({ big })),
+      { keepUndeliverable: false, env: { RUNPOD_SPOOL_MAX_MB: "1" }, timing: { postAttempts: 1 } },
+    );
     const { id } = await endpoint().run({ input: {} });
     await until(() => logLines(bare).some((l) => l.msg.includes("LOST")), 15_000, "the loss said");
     const lost = logLines(bare).find((l) => l.msg.includes("LOST"))!;
@@ -105,7 +113,11 @@ describe("the result spool", () => {
   it("a result that does not fit RUNPOD_SPOOL_MAX_MB, with Upstash: handed to the Redis hook", async () => {
     dev.faults.jobDone500 = 1_000_000;
     const big = "x".repeat(1_200_000);
-    const w = spawn(dev, runners.fn(async () => ({ big })), { env: { RUNPOD_SPOOL_MAX_MB: "1" }, timing: { postAttempts: 1 } });
+    const w = spawn(
+      dev,
+      runners.fn(async () => ({ big })),
+      { env: { RUNPOD_SPOOL_MAX_MB: "1" }, timing: { postAttempts: 1 } },
+    );
     const { id } = await endpoint().run({ input: {} });
     await until(() => w.undeliverable.length === 1, 15_000, "the hook");
     expect(w.undeliverable[0]).toEqual({ jobId: id, body: { output: { big } } });
@@ -113,11 +125,14 @@ describe("the result spool", () => {
   });
 
   it("a result the platform refuses outright (the job is gone: 404) is not spooled: reported, not retried", async () => {
-    const w = spawn(dev, runners.fn(async (job, ctx) => {
-      dev.store.jobs.delete(job.id); // e.g. past its TTL on the platform
-      await childSleep(0.1, ctx.signal);
-      return { late: true };
-    }));
+    const w = spawn(
+      dev,
+      runners.fn(async (job, ctx) => {
+        dev.store.jobs.delete(job.id); // e.g. past its TTL on the platform
+        await childSleep(0.1, ctx.signal);
+        return { late: true };
+      }),
+    );
     const { id } = await endpoint().run({ input: {} });
     await until(() => w.undeliverable.length === 1, 15_000, "the refusal reported");
     expect(w.undeliverable[0]!.jobId).toBe(id);
@@ -149,6 +164,9 @@ describe("the result spool", () => {
     expect(await spool!.add({ jobId: "b", isStream: false, body: { output: 1 }, keptAt: 2 })).toEqual({ kept: true });
     expect(await spool!.add({ jobId: "c", isStream: false, body: { output: 1 }, keptAt: 3 })).toMatchObject({ kept: false });
     expect(await spool!.add({ jobId: "a", isStream: false, body: { output: 2 }, keptAt: 4 })).toEqual({ kept: true }); // a replacement is no new entry
-    expect(spool!.list().map((e) => [e.jobId, e.body.output])).toEqual([["b", 1], ["a", 2]]);
+    expect(spool!.list().map((e) => [e.jobId, e.body.output])).toEqual([
+      ["b", 1],
+      ["a", 2],
+    ]);
   });
 });

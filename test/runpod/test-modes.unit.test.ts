@@ -45,9 +45,13 @@ describe("--test_input", () => {
 
   it("parses the RunPod SDK's test-mode flags and ours", () => {
     expect(parseTestModeArgs(["--test_input", '{"input":{}}'])).toEqual({ kind: "test_input", json: '{"input":{}}' });
-    expect(parseTestModeArgs(["--test_input={\"input\":1}"])).toEqual({ kind: "test_input", json: '{"input":1}' });
+    expect(parseTestModeArgs(['--test_input={"input":1}'])).toEqual({ kind: "test_input", json: '{"input":1}' });
     expect(parseTestModeArgs(["--test_input"])).toEqual({ kind: "test_input", json: undefined });
-    expect(parseTestModeArgs(["--rp_serve_api", "--rp_api_port", "8010", "--rp_api_host", "0.0.0.0"])).toEqual({ kind: "serve_api", port: 8010, host: "0.0.0.0" });
+    expect(parseTestModeArgs(["--rp_serve_api", "--rp_api_port", "8010", "--rp_api_host", "0.0.0.0"])).toEqual({
+      kind: "serve_api",
+      port: 8010,
+      host: "0.0.0.0",
+    });
     expect(parseTestModeArgs(["--serve-api"])).toEqual({ kind: "serve_api", port: 8000, host: "127.0.0.1" });
     expect(parseTestModeArgs(["--verbose"])).toBeNull();
     expect(() => parseTestModeArgs(["--serve-api", "--port", "http"])).toThrow(/--port/);

@@ -76,7 +76,10 @@ describe("RunPod worker loop, driven by the real runpod-sdk client", () => {
 
   it("handler output conventions: refresh_worker -> stopPod, an `error` key fails the job", async () => {
     let n = 0;
-    worker = startWorker(dev, runners.fn(async () => (++n === 1 ? { text: "hi", refresh_worker: true } : { error: "bad take" })));
+    worker = startWorker(
+      dev,
+      runners.fn(async () => (++n === 1 ? { text: "hi", refresh_worker: true } : { error: "bad take" })),
+    );
     const a = await endpoint().runSync({ input: { n: 1 } }, 20_000);
     expect(a.status).toBe("COMPLETED");
     expect(a.output).toEqual({ text: "hi" });

@@ -40,7 +40,20 @@ export interface SandboxOptions {
   python3?: "fake" | "no-numpy" | "debian";
 }
 
-export const ALL_APT = ["ffmpeg", "redis-server", "python3", "python3-venv", "util-linux", "espeak-ng", "gcc", "libc6-dev", "docker-compose", "shellcheck", "chromium", "python3-numpy"];
+export const ALL_APT = [
+  "ffmpeg",
+  "redis-server",
+  "python3",
+  "python3-venv",
+  "util-linux",
+  "espeak-ng",
+  "gcc",
+  "libc6-dev",
+  "docker-compose",
+  "shellcheck",
+  "chromium",
+  "python3-numpy",
+];
 
 function script(path: string, body: string): void {
   writeFileSync(path, `#!/usr/bin/env bash\n${body}\n`);
@@ -65,10 +78,20 @@ export function makeSandbox(opts: SandboxOptions = {}): Sandbox {
   writeFileSync(db, `${(opts.installed ?? ALL_APT).join("\n")}\n`);
 
   const doubles = join(REPO, "test", "doubles");
-  if (opts.fakeSystem !== false) script(join(bin, "dpkg-query"), `echo "dpkg-query $*" >> "$FAKE_LOG"\npkg=\${!#}\nif grep -qx "$pkg" "${db}"; then printf 'install ok installed'; exit 0; fi\necho "dpkg-query: no packages found matching $pkg" >&2; exit 1`);
-  script(join(bin, "apt-get"), `echo "apt-get $*" >> "$FAKE_LOG"\n[ -n "\${FAKE_APT_FAIL:-}" ] && { echo "E: Unable to locate package" >&2; exit 100; }\nif [[ " $* " == *" install "* ]]; then for a in "$@"; do case $a in -*|install) ;; *) echo "$a" >> "${db}" ;; esac; done; fi\nexit 0`);
+  if (opts.fakeSystem !== false)
+    script(
+      join(bin, "dpkg-query"),
+      `echo "dpkg-query $*" >> "$FAKE_LOG"\npkg=\${!#}\nif grep -qx "$pkg" "${db}"; then printf 'install ok installed'; exit 0; fi\necho "dpkg-query: no packages found matching $pkg" >&2; exit 1`,
+    );
+  script(
+    join(bin, "apt-get"),
+    `echo "apt-get $*" >> "$FAKE_LOG"\n[ -n "\${FAKE_APT_FAIL:-}" ] && { echo "E: Unable to locate package" >&2; exit 100; }\nif [[ " $* " == *" install "* ]]; then for a in "$@"; do case $a in -*|install) ;; *) echo "$a" >> "${db}" ;; esac; done; fi\nexit 0`,
+  );
   script(join(bin, "sudo"), `echo "sudo $*" >> "$FAKE_LOG"\nexec "$@"`);
-  script(join(bin, "npm"), `echo "npm $*" >> "$FAKE_LOG"\ncase "\${1:-}" in\n  ci) mkdir -p node_modules; echo "added 0 packages" ;;\n  run) echo "[fake npm] $*"; exit "\${FAKE_DIAGNOSE_RC:-0}" ;;\nesac\nexit 0`);
+  script(
+    join(bin, "npm"),
+    `echo "npm $*" >> "$FAKE_LOG"\ncase "\${1:-}" in\n  ci) mkdir -p node_modules; echo "added 0 packages" ;;\n  run) echo "[fake npm] $*"; exit "\${FAKE_DIAGNOSE_RC:-0}" ;;\nesac\nexit 0`,
+  );
   // The venv's python: pip is faked (a marker says it "installed"); prefetch_model.py runs for
   // real, finding the faster_whisper double once pip "installed" it (its download_model writes
   // the Hugging Face cache layout), and no faster_whisper at all before.
@@ -95,12 +118,12 @@ export function makeSandbox(opts: SandboxOptions = {}): Sandbox {
   script(
     fakePython3,
     [
-        `echo "python3 $*" >> "$FAKE_LOG"`,
-        `if [ "\${1:-}" = -m ] && [ "\${2:-}" = venv ]; then`,
-        `  for a in "\${@:3}"; do case $a in --*) ;; *) dir=$a ;; esac; done`,
-        `  rm -rf "$dir"; mkdir -p "$dir/bin"; cp "${venvPython}" "$dir/bin/python"; printf 'home = /usr/bin\\ninclude-system-site-packages = false\\n' > "$dir/pyvenv.cfg"; exit 0`,
-        `fi`,
-        `if [ "\${1:-}" = -m ] && [ "\${2:-}" = pip ]; then exit "\${FAKE_PIP3_RC:-0}"; fi`,
+      `echo "python3 $*" >> "$FAKE_LOG"`,
+      `if [ "\${1:-}" = -m ] && [ "\${2:-}" = venv ]; then`,
+      `  for a in "\${@:3}"; do case $a in --*) ;; *) dir=$a ;; esac; done`,
+      `  rm -rf "$dir"; mkdir -p "$dir/bin"; cp "${venvPython}" "$dir/bin/python"; printf 'home = /usr/bin\\ninclude-system-site-packages = false\\n' > "$dir/pyvenv.cfg"; exit 0`,
+      `fi`,
+      `if [ "\${1:-}" = -m ] && [ "\${2:-}" = pip ]; then exit "\${FAKE_PIP3_RC:-0}"; fi`,
       `exec "${delegate}" "$@"`,
     ].join("\n"),
   );

@@ -72,7 +72,9 @@ describe("setup --dry-run prints the plan and changes nothing", () => {
   it("missing apt packages: the plan shows apt-get, which is not run; --skip-apt reports them and fails", async () => {
     const s = sandbox({ installed: ALL_APT.filter((p) => p !== "ffmpeg" && p !== "redis-server") });
     const r = await s.run(["--dry-run"]);
-    expect(r.output).toContain("[setup] + apt-get update -qq\n[setup] + env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ffmpeg redis-server\n");
+    expect(r.output).toContain(
+      "[setup] + apt-get update -qq\n[setup] + env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ffmpeg redis-server\n",
+    );
     expect(r.calls.filter((c) => c.startsWith("apt-get"))).toEqual([]);
     const skip = await s.run(["--dry-run", "--skip-apt"]);
     expect(skip.exitCode).toBe(1);
@@ -169,7 +171,9 @@ describe("setup --tests: numpy for the python3 the tests run", () => {
     const skip = await s.run(["--tests", "--skip-apt"]);
     expect(skip.exitCode).toBe(1);
     expect(skip.output).toContain("FAILED: apt: missing python3-numpy");
-    expect(skip.output).toContain("FAILED: python: /usr/bin/python3 cannot import numpy, and pip may not install into this externally-managed Python: sudo apt-get install python3-numpy");
+    expect(skip.output).toContain(
+      "FAILED: python: /usr/bin/python3 cannot import numpy, and pip may not install into this externally-managed Python: sudo apt-get install python3-numpy",
+    );
     expect(changingCalls(skip.calls)).toEqual(["npm ci --no-audit --no-fund", ...LINT_CALLS]);
   });
 
@@ -177,7 +181,11 @@ describe("setup --tests: numpy for the python3 the tests run", () => {
     const s = sandbox({ python3: "no-numpy" });
     const r = await s.run(["--tests"]);
     expect(r.exitCode, r.output).toBe(0);
-    expect(changingCalls(r.calls)).toEqual(["npm ci --no-audit --no-fund", "python3 -m pip install -q --disable-pip-version-check -r sidecar/requirements-test.txt", ...LINT_CALLS]);
+    expect(changingCalls(r.calls)).toEqual([
+      "npm ci --no-audit --no-fund",
+      "python3 -m pip install -q --disable-pip-version-check -r sidecar/requirements-test.txt",
+      ...LINT_CALLS,
+    ]);
     const offline = await s.run(["--tests"], { FAKE_PIP3_RC: "1" });
     expect(offline.exitCode).toBe(1);
     expect(offline.output).toContain("FAILED: python: pip could not install sidecar/requirements-test.txt");
@@ -195,7 +203,12 @@ describe("setup --tests: the linters npm run lint runs", () => {
 
     const first = await s.run(["--tests"]);
     expect(first.exitCode, first.output).toBe(0);
-    expect(changingCalls(first.calls)).toEqual(["apt-get update -qq", "apt-get install -y -qq --no-install-recommends shellcheck", "npm ci --no-audit --no-fund", ...LINT_CALLS]);
+    expect(changingCalls(first.calls)).toEqual([
+      "apt-get update -qq",
+      "apt-get install -y -qq --no-install-recommends shellcheck",
+      "npm ci --no-audit --no-fund",
+      ...LINT_CALLS,
+    ]);
     const second = await s.run(["--tests"]);
     expect(changingCalls(second.calls)).toEqual([]);
     expect(second.output).toContain("lint tools up to date (scripts/lint-requirements.txt in .lint-venv)");
@@ -209,7 +222,9 @@ describe("setup --tests: the linters npm run lint runs", () => {
     const s = sandbox();
     const r = await s.run(["--tests"], { FAKE_PIP_FAIL: "1" });
     expect(r.exitCode).toBe(1);
-    expect(r.output).toContain("FAILED: lint tools: pip could not install scripts/lint-requirements.txt into .lint-venv (no network to the Python package index?");
+    expect(r.output).toContain(
+      "FAILED: lint tools: pip could not install scripts/lint-requirements.txt into .lint-venv (no network to the Python package index?",
+    );
     expect(r.calls).toContain("npm ci --no-audit --no-fund");
     expect(r.output).toContain("finished with 1 problem(s):");
   });
@@ -218,8 +233,17 @@ describe("setup --tests: the linters npm run lint runs", () => {
 describe("setup's table of CUDA libraries per ctranslate2 agrees with the preflight's", () => {
   it("for every release range, and refuses what the preflight refuses", () => {
     const versions = ["3.24.0", "4.0.0", "4.3.1", "4.4.0", "4.5.0", "4.6.0", "4.6.2", "4.6.3", "4.6.10", "4.7.0", "4.10.1", "5.0.0", "x"];
-    const out = execFileSync("bash", ["-c", `source scripts/setup.sh; for v in ${versions.join(" ")}; do echo "$v=$(ct2_cuda_pips "$v" || echo REFUSED)"; done`], { cwd: REPO, encoding: "utf8" });
-    const fromSetup = Object.fromEntries(out.trim().split("\n").map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
+    const out = execFileSync(
+      "bash",
+      ["-c", `source scripts/setup.sh; for v in ${versions.join(" ")}; do echo "$v=$(ct2_cuda_pips "$v" || echo REFUSED)"; done`],
+      { cwd: REPO, encoding: "utf8" },
+    );
+    const fromSetup = Object.fromEntries(
+      out
+        .trim()
+        .split("\n")
+        .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
+    );
     for (const v of versions) {
       let want: string;
       try {

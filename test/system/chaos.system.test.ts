@@ -6,7 +6,12 @@ import { expect, it } from "vitest";
 import { REPO_ROOT } from "../../scripts/bench/worker-process.ts";
 
 it("quick chaos: every job done exactly once or dead-lettered as planned, none lost", async () => {
-  const r = await execa("node", ["--import", "tsx", "scripts/chaos.ts", "--quick", "--json"], { cwd: REPO_ROOT, reject: false, stdin: "ignore", timeout: 200_000 });
+  const r = await execa("node", ["--import", "tsx", "scripts/chaos.ts", "--quick", "--json"], {
+    cwd: REPO_ROOT,
+    reject: false,
+    stdin: "ignore",
+    timeout: 200_000,
+  });
   const summary = JSON.parse(r.stdout.trim().split("\n").at(-1) ?? "{}") as Record<string, unknown> & { kills: Record<string, number> };
   const context = JSON.stringify({ ...summary, events: undefined }, null, 1).slice(0, 4000) + r.stderr.slice(-2000);
   expect(summary.timed_out, context).toBe(false);

@@ -79,7 +79,14 @@ beforeAll(async () => {
     DOWNLOAD_TIMEOUT_MS: "10000",
     LOG_LEVEL: "trace",
   };
-  queueWorker = startWorkerProcess({ ...common, ...stack.workerEnv(), QUEUE_PREFIX: prefix, ALLOW_PRIVATE_URLS: "true", MAX_ATTEMPTS: "1", IDLE_POLL_MAX_MS: "200" });
+  queueWorker = startWorkerProcess({
+    ...common,
+    ...stack.workerEnv(),
+    QUEUE_PREFIX: prefix,
+    ALLOW_PRIVATE_URLS: "true",
+    MAX_ATTEMPTS: "1",
+    IDLE_POLL_MAX_MS: "200",
+  });
   // RunPod mode, no Upstash settings, private addresses refused (the default).
   runpodWorker = startWorkerProcess({ ...common, ...dev.workerEnv("pod-corpus") });
   await Promise.all([queueWorker.waitFor(/consuming the queue/, 90_000), runpodWorker.waitFor(/speech engine ready/, 90_000)]);
@@ -147,34 +154,47 @@ describe("queued jobs: each bad one ends in the dead letter with its code", () =
 
   it("a payload over Upstash's 10 MB request limit is refused at enqueue and leaves no job", async () => {
     const queue = stack.queue(prefix);
-    await expect(queue.enqueue({ input: { audio_base64: "A".repeat(11 * 2 ** 20) } }, { id: "over-10mb" })).rejects.toMatchObject({ code: "payload_too_large", retryable: false });
+    await expect(queue.enqueue({ input: { audio_base64: "A".repeat(11 * 2 ** 20) } }, { id: "over-10mb" })).rejects.toMatchObject({
+      code: "payload_too_large",
+      retryable: false,
+    });
     expect(await stack.admin(prefix).status("over-10mb")).toBeNull();
   });
 
-  it.each(QUEUE_CASES.map((c, i) => ({ ...c, i })))("$name -> $code", async (c) => {
-    const s = (await outcome)[c.i];
-    expect({ state: s?.state, code: s?.last_error?.code }).toEqual({ state: c.state ?? "failed", code: c.code });
-    if (c.message) expect(s!.last_error!.message).toMatch(c.message);
-  }, 90_000);
+  it.each(QUEUE_CASES.map((c, i) => ({ ...c, i })))(
+    "$name -> $code",
+    async (c) => {
+      const s = (await outcome)[c.i];
+      expect({ state: s?.state, code: s?.last_error?.code }).toEqual({ state: c.state ?? "failed", code: c.code });
+      if (c.message) expect(s!.last_error!.message).toMatch(c.message);
+    },
+    90_000,
+  );
 });
 
 describe("RunPod jobs: runpod-sdk runSync gets the SDK-format error with the code as error_type", () => {
   let outcome: Promise<Array<{ status: string; error?: string }>>;
   beforeAll(() => {
     const endpoint = runpodSdk(dev.apiKey, { baseUrl: dev.baseUrl }).endpoint(dev.endpointId)!;
-    outcome = Promise.all(RUNPOD_CASES.map((c) => endpoint.runSync({ input: c.input(env) }, 90_000) as Promise<{ status: string; error?: string }>)).then((rs) => {
-      errorTexts.push(...rs.map((r) => String(r.error)));
-      return rs;
-    });
+    outcome = Promise.all(RUNPOD_CASES.map((c) => endpoint.runSync({ input: c.input(env) }, 90_000) as Promise<{ status: string; error?: string }>)).then(
+      (rs) => {
+        errorTexts.push(...rs.map((r) => String(r.error)));
+        return rs;
+      },
+    );
   });
 
-  it.each(RUNPOD_CASES.map((c, i) => ({ ...c, i })))("$name -> $code", async (c) => {
-    const r = (await outcome)[c.i]!;
-    expect(r.status).toBe("FAILED");
-    const report = parseErrorReport(r.error);
-    expect(report?.error_type).toBe(c.code);
-    if (c.message) expect(String(report?.error_message)).toMatch(c.message);
-  }, 90_000);
+  it.each(RUNPOD_CASES.map((c, i) => ({ ...c, i })))(
+    "$name -> $code",
+    async (c) => {
+      const r = (await outcome)[c.i]!;
+      expect(r.status).toBe("FAILED");
+      const report = parseErrorReport(r.error);
+      expect(report?.error_type).toBe(c.code);
+      if (c.message) expect(String(report?.error_message)).toMatch(c.message);
+    },
+    90_000,
+  );
 });
 
 describe("afterwards", () => {
@@ -225,8 +245,14 @@ describe("afterwards", () => {
     const secrets = { GEMINI_KEY, upstash: stack.token, runpod: dev.apiKey, ...env.planted };
     expect(errorTexts.length).toBe(QUEUE_CASES.length + RUNPOD_CASES.length);
     for (const [name, secret] of Object.entries(secrets)) {
-      expect(lines.filter((l) => l.includes(secret)), name).toEqual([]);
-      expect(errorTexts.filter((t) => t.includes(secret)), `${name} in an error message`).toEqual([]);
+      expect(
+        lines.filter((l) => l.includes(secret)),
+        name,
+      ).toEqual([]);
+      expect(
+        errorTexts.filter((t) => t.includes(secret)),
+        `${name} in an error message`,
+      ).toEqual([]);
     }
   });
 });

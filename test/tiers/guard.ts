@@ -22,7 +22,9 @@ function checkProcess(argv: readonly string[]): void {
   const tier = state.__voiceWorkerTier;
   const shown = argv.join(" ").slice(0, 160);
   if (tier === "unit") {
-    throw new TierViolation(`a unit test starts no child process (this one started \`${shown}\`): name its file *.integration.test.ts, or *.system.test.ts for a whole worker`);
+    throw new TierViolation(
+      `a unit test starts no child process (this one started \`${shown}\`): name its file *.integration.test.ts, or *.system.test.ts for a whole worker`,
+    );
   }
   if (tier === "integration" && argv.some((a) => WHOLE_WORKER.test(a))) {
     throw new TierViolation(`an integration test starts no whole worker process (this one started \`${shown}\`): name its file *.system.test.ts`);

@@ -46,7 +46,19 @@ const common = () => ({
 const queueCli = (args: string[], env: Record<string, string>) => execa("node", ["--import", "tsx", "scripts/queue.ts", ...args], { env, reject: false });
 
 function expectFullOutput(out: Record<string, unknown>) {
-  for (const k of ["segments", "detected_language", "transcription", "translation", "device", "model", "analysis", "timings", "compute_type", "fallback_reason", "audio_duration_s"]) {
+  for (const k of [
+    "segments",
+    "detected_language",
+    "transcription",
+    "translation",
+    "device",
+    "model",
+    "analysis",
+    "timings",
+    "compute_type",
+    "fallback_reason",
+    "audio_duration_s",
+  ]) {
     expect(out, k).toHaveProperty(k);
   }
   expect(out.transcription).toBe("Please call me back about the invoice tomorrow.");
@@ -187,7 +199,10 @@ describe("RunPod path", () => {
     const endpoint = runpodSdk(dev.apiKey, { baseUrl: dev.baseUrl }).endpoint(dev.endpointId)!;
     try {
       await worker.waitFor(/speech engine ready/);
-      const r = (await endpoint.runSync({ input: { queue: { drain: true, max_jobs: 10 } } }, 90_000)) as { status: string; output: { drained: Record<string, number> } };
+      const r = (await endpoint.runSync({ input: { queue: { drain: true, max_jobs: 10 } } }, 90_000)) as {
+        status: string;
+        output: { drained: Record<string, number> };
+      };
       expect(r.status).toBe("COMPLETED");
       expect(r.output.drained.done).toBe(3);
       const stats = JSON.parse((await queueCli(["stats", "--json"], env)).stdout) as { queued: number; done_total: number };

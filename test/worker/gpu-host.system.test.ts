@@ -16,7 +16,12 @@ let audioServer: Server;
 let audioUrl = "";
 beforeAll(async () => {
   root = makeRoot();
-  host = makeHost(root, new LibStore(root), basePython(), { nvidiaSmi: "h100-580", ct2Version: "4.6.3", cudaDevices: 1, pipLibs: { "nvidia/cublas/lib": CUBLAS12 } });
+  host = makeHost(root, new LibStore(root), basePython(), {
+    nvidiaSmi: "h100-580",
+    ct2Version: "4.6.3",
+    cudaDevices: 1,
+    pipLibs: { "nvidia/cublas/lib": CUBLAS12 },
+  });
   const wav = readFileSync("sidecar/smoke/speech.wav");
   audioServer = createServer((_req, res) => res.writeHead(200).end(wav));
   await new Promise<void>((r) => audioServer.listen(0, "127.0.0.1", r));

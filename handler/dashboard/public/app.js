@@ -110,7 +110,8 @@ function renderSession() {
   const s = ctx.session;
   document.getElementById("queue-name").textContent = `${s.queue.where} · prefix ${s.queue.prefix}`;
   const el = document.getElementById("session");
-  if (s.actions === "disabled") el.replaceChildren(h("span", { class: "muted", title: "set DASHBOARD_TOKEN where the dashboard runs" }, "read-only (no DASHBOARD_TOKEN)"));
+  if (s.actions === "disabled")
+    el.replaceChildren(h("span", { class: "muted", title: "set DASHBOARD_TOKEN where the dashboard runs" }, "read-only (no DASHBOARD_TOKEN)"));
   else if (s.signed_in) el.replaceChildren(h("form", { method: "post", action: "/logout" }, h("button", { class: "link", id: "sign-out" }, "Sign out")));
   else el.replaceChildren(h("a", { href: "/login", id: "sign-in-link" }, "Sign in to act"));
 }

@@ -1,7 +1,11 @@
 // Done and failed jobs per minute over the last hour: stacked SVG bars, built node by node.
 import { h, svg } from "./dom.js";
 
-const W = 1100, H = 200, LEFT = 34, BOTTOM = 20, TOP = 8;
+const W = 1100,
+  H = 200,
+  LEFT = 34,
+  BOTTOM = 20,
+  TOP = 8;
 
 export function minuteChart(series) {
   if (!series) return h("p", { class: "muted" }, "no data");
@@ -28,15 +32,25 @@ export function minuteChart(series) {
     g.append(svg("rect", { x, width: bw - 2, y: TOP, height: plotH, "fill-opacity": 0 }));
     root.append(g);
   });
-  for (const [i, label] of [[0, "−60 min"], [30, "−30 min"], [n - 1, "now"]]) {
+  for (const [i, label] of [
+    [0, "−60 min"],
+    [30, "−30 min"],
+    [n - 1, "now"],
+  ]) {
     root.append(svg("text", { class: "axis", x: LEFT + i * bw + bw / 2, y: H - 4, "text-anchor": i === 0 ? "start" : i === n - 1 ? "end" : "middle" }, label));
   }
   const sum = (a) => a.reduce((s, v) => s + v, 0);
-  return h("div", { class: "chart" },
-    h("div", { class: "legend" },
+  return h(
+    "div",
+    { class: "chart" },
+    h(
+      "div",
+      { class: "legend" },
       h("span", {}, h("span", { class: "sw done" }), `done (${sum(series.done)} in the hour)`),
-      h("span", {}, h("span", { class: "sw failed" }), `failed into the dead letter (${sum(series.failed)}, still there)`)),
-    root);
+      h("span", {}, h("span", { class: "sw failed" }), `failed into the dead letter (${sum(series.failed)}, still there)`),
+    ),
+    root,
+  );
 }
 
 function niceMax(v) {

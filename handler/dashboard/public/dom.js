@@ -45,7 +45,11 @@ export function progressBar(fraction) {
 }
 
 export function kv(pairs) {
-  return h("dl", { class: "kv" }, pairs.filter(([, v]) => v !== undefined).flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, v ?? "—")]));
+  return h(
+    "dl",
+    { class: "kv" },
+    pairs.filter(([, v]) => v !== undefined).flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, v ?? "—")]),
+  );
 }
 
 export function age(ms) {

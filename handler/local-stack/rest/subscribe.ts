@@ -12,7 +12,11 @@ export type SubscribeKind = "subscribe" | "psubscribe";
 
 /** SSE framing: a line break inside a field would end the event, so each line gets its own `data:`. */
 export function sseEvent(fields: string[]): string {
-  return `${fields.join(",").split(/\r\n|\r|\n/).map((line) => `data: ${line}`).join("\n")}\n\n`;
+  return `${fields
+    .join(",")
+    .split(/\r\n|\r|\n/)
+    .map((line) => `data: ${line}`)
+    .join("\n")}\n\n`;
 }
 
 export interface Subscriptions {

@@ -46,11 +46,15 @@ export async function runTestInput(runner: JobRunner, json: string | undefined, 
   }
   const given = (job as { id?: unknown }).id;
   const id = typeof given === "string" && given !== "" ? given : `test-${randomUUID()}`;
-  const result = await runTestModeJob(runner, { id, input: (job as { input: unknown }).input }, {
-    log: opts.log,
-    signal: opts.signal,
-    onStream: (chunk) => opts.log.info({ chunk }, "stream chunk"),
-  });
+  const result = await runTestModeJob(
+    runner,
+    { id, input: (job as { input: unknown }).input },
+    {
+      log: opts.log,
+      signal: opts.signal,
+      onStream: (chunk) => opts.log.info({ chunk }, "stream chunk"),
+    },
+  );
   out(`${JSON.stringify(result)}\n`);
   return result.status === "COMPLETED" ? 0 : 1;
 }

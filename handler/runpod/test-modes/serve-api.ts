@@ -99,7 +99,7 @@ export async function serveApi(runner: JobRunner, opts: ServeApiOptions): Promis
       try {
         input = (JSON.parse(text) as { input?: unknown } | null)?.input;
       } catch {
-        return send(res, 400, { error: "body must be JSON: {\"input\": {...}}" });
+        return send(res, 400, { error: 'body must be JSON: {"input": {...}}' });
       }
       if (input === undefined || input === null) return send(res, 400, { error: "input is required" });
       const job = submit(input);
@@ -141,5 +141,3 @@ export async function serveApi(runner: JobRunner, opts: ServeApiOptions): Promis
     },
   };
 }
-
-

@@ -75,8 +75,16 @@ _LEAKED = []
 
 CPU_UNSUPPORTED = ("float16", "int8_float16", "bfloat16", "int8_bfloat16")
 COMPUTE_TYPES = (
-    "default", "auto", "int8", "int8_float32", "int8_float16", "int8_bfloat16",
-    "int16", "float16", "bfloat16", "float32",
+    "default",
+    "auto",
+    "int8",
+    "int8_float32",
+    "int8_float16",
+    "int8_bfloat16",
+    "int16",
+    "float16",
+    "bfloat16",
+    "float32",
 )
 
 
@@ -175,9 +183,7 @@ def encoder_pass(device):
         soname = env("FAKE_FW_CUBLAS_SONAME", "libcublas.so.12")
         raise RuntimeError("Library %s is not found or cannot be loaded" % soname)
     if "driver_too_old" in active:
-        raise RuntimeError(
-            "CUDA failed with error CUDA driver version is insufficient for CUDA runtime version"
-        )
+        raise RuntimeError("CUDA failed with error CUDA driver version is insufficient for CUDA runtime version")
 
 
 def raise_if_asked(point):
@@ -197,16 +203,27 @@ def hang_if_asked():
             time.sleep(3600)
 
 
-INT32 = (-(2 ** 31), 2 ** 31 - 1)
+INT32 = (-(2**31), 2**31 - 1)
 
 
 class FakeCT2Whisper:
     """Stands in for ctranslate2.models.Whisper (4.6.3): same constructor parameters; checks the
     model files and the device; generate_check() refuses what pybind11 cannot convert."""
 
-    def __init__(self, model_path, device="cpu", *, device_index=0, compute_type="default",
-                 inter_threads=1, intra_threads=0, max_queued_batches=0,
-                 flash_attention=False, tensor_parallel=False, files=None):
+    def __init__(
+        self,
+        model_path,
+        device="cpu",
+        *,
+        device_index=0,
+        compute_type="default",
+        inter_threads=1,
+        intra_threads=0,
+        max_queued_batches=0,
+        flash_attention=False,
+        tensor_parallel=False,
+        files=None,
+    ):
         if device == "auto":
             device = "cuda" if int(env("FAKE_FW_CUDA_DEVICES", "0")) > 0 else "cpu"
         if device not in ("cpu", "cuda"):
@@ -217,7 +234,8 @@ class FakeCT2Whisper:
         if compute_type in ("default", "auto"):
             compute_type = "float16" if device == "cuda" else ("int8_float32" if compute_type == "auto" else "float32")
         unsupported = (device == "cpu" and compute_type in CPU_UNSUPPORTED) or (
-            device == "cuda" and "compute_type_unsupported" in faults()
+            device == "cuda"
+            and "compute_type_unsupported" in faults()
             and ("float16" in compute_type or "bfloat16" in compute_type)
         )
         if unsupported:

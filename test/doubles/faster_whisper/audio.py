@@ -27,9 +27,7 @@ def decode_audio(
         n_out = int(round(audio.shape[0] * sampling_rate / rate))
         x_old = np.arange(audio.shape[0]) / rate
         x_new = np.arange(n_out) / sampling_rate
-        audio = np.stack(
-            [np.interp(x_new, x_old, audio[:, c]) for c in range(channels)], axis=1
-        ).astype(np.float32)
+        audio = np.stack([np.interp(x_new, x_old, audio[:, c]) for c in range(channels)], axis=1).astype(np.float32)
     if split_stereo:
         if channels != 2:
             raise ValueError("Expected stereo audio when split_stereo is True")

@@ -21,9 +21,7 @@ class Tokenizer:
         self.tokenizer = tokenizer
         if multilingual:
             if task not in _TASKS:
-                raise ValueError(
-                    "'%s' is not a valid task (accepted tasks: %s)" % (task, ", ".join(_TASKS))
-                )
+                raise ValueError("'%s' is not a valid task (accepted tasks: %s)" % (task, ", ".join(_TASKS)))
             if language not in _LANGUAGE_CODES:
                 raise ValueError(
                     "'%s' is not a valid language code (accepted language codes: %s)"

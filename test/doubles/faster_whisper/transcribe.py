@@ -170,7 +170,7 @@ def _slot_texts(n, duration, task):
         return []
     n = min(n, len(words))
     per = int(math.ceil(len(words) / n))
-    return [" " + " ".join(words[i * per:(i + 1) * per]) for i in range(n) if words[i * per:(i + 1) * per]]
+    return [" " + " ".join(words[i * per : (i + 1) * per]) for i in range(n) if words[i * per : (i + 1) * per]]
 
 
 def _passing_decode():
@@ -222,7 +222,8 @@ class _Run:
             raise ValueError(
                 "The length of the prompt is %d, and the `max_new_tokens` %d. Thus, the combined length of the "
                 "prompt and `max_new_tokens` is: %d. This exceeds the `max_length` of the Whisper model: %d."
-                % (self._prompt_length(), o.max_new_tokens, self._prompt_length() + o.max_new_tokens, MAX_LENGTH))
+                % (self._prompt_length(), o.max_new_tokens, self._prompt_length() + o.max_new_tokens, MAX_LENGTH)
+            )
         return self.model.model.generate_check(o.suppress_tokens)
 
     def segments(self):
@@ -233,7 +234,7 @@ class _Run:
         texts = _slot_texts(sum(slots), self.duration, self.task)
         per_span, k = [], 0
         for n in slots:
-            per_span.append(texts[k:k + n])
+            per_span.append(texts[k : k + n])
             k += n
         ms_per_s = float(_fake.env("FAKE_FW_MS_PER_AUDIO_S", "0"))
         word_factor = float(_fake.env("FAKE_FW_WORD_TS_FACTOR", "1")) if self.options.word_timestamps else 1.0
@@ -247,7 +248,7 @@ class _Run:
             if b == 0:
                 _fake.hang_if_asked()
                 garbage = self._first_decode()
-            batch = self.plan.spans[b:b + step]
+            batch = self.plan.spans[b : b + step]
             decode_s = sum(length for _, length, _ in batch) * ms_per_s * word_factor / 1000.0
             temperature, fell_back = self._decode_window(decode_s)
             for j, (offset, length, seek) in enumerate(batch):
@@ -288,16 +289,30 @@ class _Run:
         if self.options.word_timestamps:
             parts = text.split()
             w = (s1 - s0) / max(1, len(parts))
-            words = [Word(start=round(to_orig(s0 + j * w), 2), end=round(to_orig(s0 + (j + 1) * w), 2),
-                          word=" " + p, probability=0.9) for j, p in enumerate(parts)]
+            words = [
+                Word(
+                    start=round(to_orig(s0 + j * w), 2),
+                    end=round(to_orig(s0 + (j + 1) * w), 2),
+                    word=" " + p,
+                    probability=0.9,
+                )
+                for j, p in enumerate(parts)
+            ]
         start, end = round(to_orig(s0), 3), round(to_orig(s1), 3)
         if words:
             start, end = words[0].start, words[-1].end
         avg = float("nan") if garbage else (-1.5 if fell_back else -0.25)
         return Segment(
-            id=seg_id, seek=seek, start=start, end=end, text=text,
-            tokens=[50365 + (sum(map(ord, w)) % 1000) for w in text.split()], avg_logprob=avg,
-            compression_ratio=_compression_ratio(text), no_speech_prob=0.01, words=words,
+            id=seg_id,
+            seek=seek,
+            start=start,
+            end=end,
+            text=text,
+            tokens=[50365 + (sum(map(ord, w)) % 1000) for w in text.split()],
+            avg_logprob=avg,
+            compression_ratio=_compression_ratio(text),
+            no_speech_prob=0.01,
+            words=words,
             temperature=temperature,
         )
 
@@ -433,22 +448,40 @@ class BatchedInferencePipeline:
         language, language_probability, probs = model._language(language, None)
         tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task=task, language=language)
         options = TranscriptionOptions(
-            beam_size=beam_size, best_of=best_of, patience=patience, length_penalty=length_penalty,
-            repetition_penalty=repetition_penalty, no_repeat_ngram_size=no_repeat_ngram_size,
-            log_prob_threshold=log_prob_threshold, no_speech_threshold=no_speech_threshold,
+            beam_size=beam_size,
+            best_of=best_of,
+            patience=patience,
+            length_penalty=length_penalty,
+            repetition_penalty=repetition_penalty,
+            no_repeat_ngram_size=no_repeat_ngram_size,
+            log_prob_threshold=log_prob_threshold,
+            no_speech_threshold=no_speech_threshold,
             compression_ratio_threshold=compression_ratio_threshold,
             temperatures=temperature[:1] if isinstance(temperature, (list, tuple)) else [temperature],
-            initial_prompt=initial_prompt, prefix=prefix, suppress_blank=suppress_blank,
+            initial_prompt=initial_prompt,
+            prefix=prefix,
+            suppress_blank=suppress_blank,
             suppress_tokens=_suppressed_tokens(tokenizer, suppress_tokens) if suppress_tokens else suppress_tokens,
-            prepend_punctuations=prepend_punctuations, append_punctuations=append_punctuations,
-            max_new_tokens=max_new_tokens, hotwords=hotwords, word_timestamps=word_timestamps,
-            hallucination_silence_threshold=None, condition_on_previous_text=False,
-            clip_timestamps=clip_timestamps, prompt_reset_on_temperature=0.5, multilingual=multilingual,
-            without_timestamps=without_timestamps, max_initial_timestamp=0.0,
+            prepend_punctuations=prepend_punctuations,
+            append_punctuations=append_punctuations,
+            max_new_tokens=max_new_tokens,
+            hotwords=hotwords,
+            word_timestamps=word_timestamps,
+            hallucination_silence_threshold=None,
+            condition_on_previous_text=False,
+            clip_timestamps=clip_timestamps,
+            prompt_reset_on_temperature=0.5,
+            multilingual=multilingual,
+            without_timestamps=without_timestamps,
+            max_initial_timestamp=0.0,
         )
         info = TranscriptionInfo(
-            language=language, language_probability=language_probability, duration=duration,
-            duration_after_vad=duration_after_vad, transcription_options=options, vad_options=vad_parameters,
+            language=language,
+            language_probability=language_probability,
+            duration=duration,
+            duration_after_vad=duration_after_vad,
+            transcription_options=options,
+            vad_options=vad_parameters,
             all_language_probs=probs,
         )
         plan = _Plan(spans, duration_after_vad, restore or (lambda t: t), _silent(audio))
@@ -473,15 +506,22 @@ class WhisperModel:
         **model_kwargs,
     ):
         self.logger = get_logger()
-        self._ctor = _fake.json_safe({
-            "model_size_or_path": model_size_or_path, "device": device,
-            "device_index": device_index, "compute_type": compute_type,
-            "cpu_threads": cpu_threads, "num_workers": num_workers,
-            "download_root": download_root, "local_files_only": local_files_only,
-            "files": sorted(files) if files else None, "revision": revision,
-            "use_auth_token": None if use_auth_token is None else "[set]",
-            "model_kwargs": model_kwargs,
-        })
+        self._ctor = _fake.json_safe(
+            {
+                "model_size_or_path": model_size_or_path,
+                "device": device,
+                "device_index": device_index,
+                "compute_type": compute_type,
+                "cpu_threads": cpu_threads,
+                "num_workers": num_workers,
+                "download_root": download_root,
+                "local_files_only": local_files_only,
+                "files": sorted(files) if files else None,
+                "revision": revision,
+                "use_auth_token": None if use_auth_token is None else "[set]",
+                "model_kwargs": model_kwargs,
+            }
+        )
         self._fake_call = None
         self._released = False
         if "load_error" in _fake.faults():
@@ -495,12 +535,21 @@ class WhisperModel:
             model_path = model_size_or_path
         else:
             model_path = download_model(
-                model_size_or_path, local_files_only=local_files_only, cache_dir=download_root,
-                revision=revision, use_auth_token=use_auth_token,
+                model_size_or_path,
+                local_files_only=local_files_only,
+                cache_dir=download_root,
+                revision=revision,
+                use_auth_token=use_auth_token,
             )
         self.model = _fake.FakeCT2Whisper(
-            model_path, device=device, device_index=device_index, compute_type=compute_type,
-            intra_threads=cpu_threads, inter_threads=num_workers, files=files, **model_kwargs,
+            model_path,
+            device=device,
+            device_index=device_index,
+            compute_type=compute_type,
+            intra_threads=cpu_threads,
+            inter_threads=num_workers,
+            files=files,
+            **model_kwargs,
         )
         self._model_path = model_path
         self.hf_tokenizer = _fake.FakeHFTokenizer.for_model(model_path, self.model.is_multilingual)
@@ -512,10 +561,15 @@ class WhisperModel:
         self.tokens_per_second = self.feature_extractor.sampling_rate // self.num_samples_per_token
         self.time_precision = 0.02
         self.max_length = MAX_LENGTH
-        _fake.append_log("FAKE_FW_LOAD_LOG", {
-            "event": "load", "model": self._ctor, "device": self.model.device,
-            "compute_type": self.model.compute_type,
-        })
+        _fake.append_log(
+            "FAKE_FW_LOAD_LOG",
+            {
+                "event": "load",
+                "model": self._ctor,
+                "device": self.model.device,
+                "compute_type": self.model.compute_type,
+            },
+        )
 
     def __del__(self):
         if getattr(self, "model", None) is not None and not self._released:
@@ -586,30 +640,48 @@ class WhisperModel:
             format_timestamp(duration - duration_after_vad)
         first_clip = None
         if language is None and self.model.is_multilingual:
-            first_clip = float(clip_timestamps.split(",")[0]) if isinstance(clip_timestamps, str) else clip_timestamps[0]
+            first_clip = (
+                float(clip_timestamps.split(",")[0]) if isinstance(clip_timestamps, str) else clip_timestamps[0]
+            )
         language, language_probability, probs = self._language(language, first_clip)
         tokenizer = Tokenizer(self.hf_tokenizer, self.model.is_multilingual, task=task, language=language)
         options = TranscriptionOptions(
-            beam_size=beam_size, best_of=best_of, patience=patience, length_penalty=length_penalty,
-            repetition_penalty=repetition_penalty, no_repeat_ngram_size=no_repeat_ngram_size,
-            log_prob_threshold=log_prob_threshold, no_speech_threshold=no_speech_threshold,
+            beam_size=beam_size,
+            best_of=best_of,
+            patience=patience,
+            length_penalty=length_penalty,
+            repetition_penalty=repetition_penalty,
+            no_repeat_ngram_size=no_repeat_ngram_size,
+            log_prob_threshold=log_prob_threshold,
+            no_speech_threshold=no_speech_threshold,
             compression_ratio_threshold=compression_ratio_threshold,
             condition_on_previous_text=condition_on_previous_text,
             prompt_reset_on_temperature=prompt_reset_on_temperature,
             temperatures=temperature if isinstance(temperature, (list, tuple)) else [temperature],
-            initial_prompt=initial_prompt, prefix=prefix, suppress_blank=suppress_blank,
+            initial_prompt=initial_prompt,
+            prefix=prefix,
+            suppress_blank=suppress_blank,
             suppress_tokens=_suppressed_tokens(tokenizer, suppress_tokens) if suppress_tokens else suppress_tokens,
-            without_timestamps=without_timestamps, max_initial_timestamp=max_initial_timestamp,
-            word_timestamps=word_timestamps, prepend_punctuations=prepend_punctuations,
-            append_punctuations=append_punctuations, multilingual=multilingual,
-            max_new_tokens=max_new_tokens, clip_timestamps=clip_timestamps,
-            hallucination_silence_threshold=hallucination_silence_threshold, hotwords=hotwords,
+            without_timestamps=without_timestamps,
+            max_initial_timestamp=max_initial_timestamp,
+            word_timestamps=word_timestamps,
+            prepend_punctuations=prepend_punctuations,
+            append_punctuations=append_punctuations,
+            multilingual=multilingual,
+            max_new_tokens=max_new_tokens,
+            clip_timestamps=clip_timestamps,
+            hallucination_silence_threshold=hallucination_silence_threshold,
+            hotwords=hotwords,
         )
         segments = self._segments(options, chunks, duration, duration_after_vad, task, _silent(audio))
         info = TranscriptionInfo(
-            language=language, language_probability=language_probability, duration=duration,
-            duration_after_vad=duration_after_vad, transcription_options=options,
-            vad_options=vad_parameters, all_language_probs=probs,
+            language=language,
+            language_probability=language_probability,
+            duration=duration,
+            duration_after_vad=duration_after_vad,
+            transcription_options=options,
+            vad_options=vad_parameters,
+            all_language_probs=probs,
         )
         return segments, info
 
@@ -621,8 +693,12 @@ class WhisperModel:
         points = list(clips) or [0.0]
         if len(points) % 2 == 1:
             points.append(content_s)
-        plan = _Plan(_windows(list(zip(points[::2], points[1::2])), content_s), content_s,
-                     _offset_map(chunks) if chunks else (lambda t: t), silent or chunks == [])
+        plan = _Plan(
+            _windows(list(zip(points[::2], points[1::2])), content_s),
+            content_s,
+            _offset_map(chunks) if chunks else (lambda t: t),
+            silent or chunks == [],
+        )
         yield from _Run(self, options, plan, task, duration).segments()
 
     def detect_language(
@@ -649,8 +725,10 @@ class WhisperModel:
                 return "en", 1, None
             return self.detect_language(features=np.zeros((self.model.n_mels, 1), np.float32))
         if not self.model.is_multilingual and language != "en":
-            self.logger.warning("The current model is English-only but the language parameter is set to '%s'; "
-                                "using 'en' instead." % language)
+            self.logger.warning(
+                "The current model is English-only but the language parameter is set to '%s'; "
+                "using 'en' instead." % language
+            )
             language = "en"
         return language, 1, None
 
@@ -659,16 +737,22 @@ class WhisperModel:
         _fake.raise_if_asked("call")
 
     def _log_call_record(self, call, audio):
-        _fake.append_log("FAKE_FW_CALL_LOG", {
-            "event": "transcribe", "api": call["api"] if call else None,
-            "model": self._ctor, "device": self.model.device,
-            "compute_type": self.model.compute_type,
-            "kwargs": call["kwargs"] if call else None,
-            "effective": call["effective"] if call else None,
-            "audio_samples": int(audio.shape[0]), "audio_duration": audio.shape[0] / SAMPLING_RATE,
-            "audio_dtype": str(audio.dtype),
-            "audio_sha256": hashlib.sha256(np.ascontiguousarray(audio).tobytes()).hexdigest(),
-        })
+        _fake.append_log(
+            "FAKE_FW_CALL_LOG",
+            {
+                "event": "transcribe",
+                "api": call["api"] if call else None,
+                "model": self._ctor,
+                "device": self.model.device,
+                "compute_type": self.model.compute_type,
+                "kwargs": call["kwargs"] if call else None,
+                "effective": call["effective"] if call else None,
+                "audio_samples": int(audio.shape[0]),
+                "audio_duration": audio.shape[0] / SAMPLING_RATE,
+                "audio_dtype": str(audio.dtype),
+                "audio_sha256": hashlib.sha256(np.ascontiguousarray(audio).tobytes()).hexdigest(),
+            },
+        )
         _fake.leak()
 
 

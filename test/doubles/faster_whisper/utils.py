@@ -66,10 +66,7 @@ def download_model(
     else:
         repo_id = _MODELS.get(size_or_id)
         if repo_id is None:
-            raise ValueError(
-                "Invalid model size '%s', expected one of: %s"
-                % (size_or_id, ", ".join(_MODELS.keys()))
-            )
+            raise ValueError("Invalid model size '%s', expected one of: %s" % (size_or_id, ", ".join(_MODELS.keys())))
     kwargs = {
         "local_files_only": local_files_only,
         "allow_patterns": ["config.json", "preprocessor_config.json", "model.bin", "tokenizer.json", "vocabulary.*"],

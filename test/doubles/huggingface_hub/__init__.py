@@ -89,15 +89,35 @@ def write_fake_model_dir(path, repo_id):
     with open(os.path.join(path, "vocabulary.json"), "w", encoding="utf-8") as f:
         f.write("[]")
     with open(os.path.join(path, "preprocessor_config.json"), "w", encoding="utf-8") as f:
-        json.dump({"feature_size": n_mels, "sampling_rate": 16000, "hop_length": 160, "chunk_length": 30, "n_fft": 400}, f)
+        json.dump(
+            {"feature_size": n_mels, "sampling_rate": 16000, "hop_length": 160, "chunk_length": 30, "n_fft": 400}, f
+        )
 
 
-def snapshot_download(repo_id, *, repo_type=None, revision=None, cache_dir=None, local_dir=None,
-                      library_name=None, library_version=None, user_agent=None, proxies=None,
-                      etag_timeout=10, force_download=False, token=None, local_files_only=False,
-                      allow_patterns=None, ignore_patterns=None, max_workers=8, tqdm_class=None,
-                      headers=None, endpoint=None, local_dir_use_symlinks="auto",
-                      resume_download=False):
+def snapshot_download(
+    repo_id,
+    *,
+    repo_type=None,
+    revision=None,
+    cache_dir=None,
+    local_dir=None,
+    library_name=None,
+    library_version=None,
+    user_agent=None,
+    proxies=None,
+    etag_timeout=10,
+    force_download=False,
+    token=None,
+    local_files_only=False,
+    allow_patterns=None,
+    ignore_patterns=None,
+    max_workers=8,
+    tqdm_class=None,
+    headers=None,
+    endpoint=None,
+    local_dir_use_symlinks="auto",
+    resume_download=False,
+):
     revision = revision or "main"
     storage = os.path.join(_hub_cache_dir(cache_dir), "models--" + repo_id.replace("/", "--"))
     api_error = None
@@ -110,17 +130,25 @@ def snapshot_download(repo_id, *, repo_type=None, revision=None, cache_dir=None,
             api_error = RequestsConnectionError(
                 "HTTPSConnectionPool(host='huggingface.co', port=443): Max retries exceeded "
                 "(Caused by NewConnectionError: Failed to establish a new connection: "
-                "[Errno -3] Temporary failure in name resolution)")
+                "[Errno -3] Temporary failure in name resolution)"
+            )
         elif network == "5xx":
-            api_error = HfHubHTTPError("503 Server Error: Service Unavailable for url: "
-                                       "https://huggingface.co/api/models/%s/revision/%s" % (repo_id, revision), 503)
+            api_error = HfHubHTTPError(
+                "503 Server Error: Service Unavailable for url: "
+                "https://huggingface.co/api/models/%s/revision/%s" % (repo_id, revision),
+                503,
+            )
         elif repo_id not in _known_repos():
             raise RepositoryNotFoundError(
                 "401 Client Error. Repository Not Found for url: https://huggingface.co/api/models/%s/revision/%s. "
-                "Please make sure you specified the correct `repo_id` and `repo_type`." % (repo_id, revision), 401)
+                "Please make sure you specified the correct `repo_id` and `repo_type`." % (repo_id, revision),
+                401,
+            )
         elif repo_id in (_env("FAKE_HF_GATED") or "").split(","):
-            raise GatedRepoError("403 Client Error. Cannot access gated repo for url "
-                                 "https://huggingface.co/api/models/%s." % repo_id, 403)
+            raise GatedRepoError(
+                "403 Client Error. Cannot access gated repo for url https://huggingface.co/api/models/%s." % repo_id,
+                403,
+            )
         else:
             online = True
 
@@ -138,16 +166,19 @@ def snapshot_download(repo_id, *, repo_type=None, revision=None, cache_dir=None,
             raise LocalEntryNotFoundError(
                 "Cannot find an appropriate cached snapshot folder for the specified revision on the local disk and "
                 "outgoing traffic has been disabled. To enable repo look-ups and downloads online, pass "
-                "'local_files_only=False' as input.")
+                "'local_files_only=False' as input."
+            )
         if isinstance(api_error, OfflineModeIsEnabled):
             raise LocalEntryNotFoundError(
                 "Cannot find an appropriate cached snapshot folder for the specified revision on the local disk and "
                 "outgoing traffic has been disabled. To enable repo look-ups and downloads online, set "
-                "'HF_HUB_OFFLINE=0' as environment variable.") from api_error
+                "'HF_HUB_OFFLINE=0' as environment variable."
+            ) from api_error
         raise LocalEntryNotFoundError(
             "An error happened while trying to locate the files on the Hub and we cannot find the appropriate"
             " snapshot folder for the specified revision on the local disk. Please check your internet connection"
-            " and try again.") from api_error
+            " and try again."
+        ) from api_error
 
     if _network() == "reset":
         raise RequestsConnectionError("('Connection aborted.', ConnectionResetError(104, 'Connection reset by peer'))")
